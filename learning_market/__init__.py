@@ -1,0 +1,1 @@
+"""Off-chain roles of the learning market: initiator, contributor and verifier."""
