@@ -1,0 +1,72 @@
+"""Fixtures for the whole suite: the market, the roles, and a task factory."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from tests.utils.market import (
+    DEFAULT_REWARD,
+    MIN_WINDOW,
+    TaskHandle,
+    as_tuple,
+    default_params,
+    digest,
+    salt,
+    commitment_to_test_set,
+)
+
+
+@pytest.fixture(scope="session")
+def deployer(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def initiator(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def contributors(accounts):
+    return accounts[2:10]
+
+
+@pytest.fixture(scope="session")
+def verifiers(accounts):
+    return accounts[10:15]
+
+
+@pytest.fixture(scope="session")
+def outsider(accounts):
+    return accounts[15]
+
+
+@pytest.fixture(scope="session")
+def market(project, deployer):
+    return deployer.deploy(project.LearningMarket, MIN_WINDOW)
+
+
+@pytest.fixture
+def create_task(market, chain, initiator) -> Callable[..., TaskHandle]:
+    """Creates a task; keyword arguments override TaskParams fields (by their Solidity names)."""
+
+    def create(reward: int = DEFAULT_REWARD, sender: Any = None, label: str = "test", **overrides: Any) -> TaskHandle:
+        creator = sender or initiator
+        test_digest, test_salt = digest(f"test-set-{label}"), salt(f"test-set-{label}")
+        commitment = commitment_to_test_set(chain.chain_id, market.address, creator.address, test_digest, test_salt)
+        params = default_params(chain.pending_timestamp, commitment, **overrides)
+        market.createTask(as_tuple(params), "store://spec", value=reward, sender=creator)
+        return TaskHandle(
+            market=market,
+            chain=chain,
+            task_id=market.taskCount(),
+            initiator=creator,
+            params=params,
+            reward=reward,
+            test_digest=test_digest,
+            test_salt=test_salt,
+        )
+
+    return create

@@ -1,0 +1,194 @@
+"""Driving a market task through its phases in tests.
+
+`TaskHandle` remembers what the initiator committed to (test digest, salt, deadlines) and
+what each contributor and verifier committed, so tests can open commitments, move the
+chain's clock to the edge of any window, and check balances to the wei.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi import encode
+from eth_utils import keccak
+
+MIN_WINDOW = 60  # seconds: the market's minimum window in tests
+BPS = 10_000
+
+# Phase and Role, as the contract's enums number them.
+PHASES = (
+    "None",
+    "Commit",
+    "Reveal",
+    "TestReveal",
+    "ScoreCommit",
+    "ScoreReveal",
+    "Finalizing",
+    "Finalized",
+    "Cancelled",
+    "Unfulfilled",
+    "Abandoned",
+)
+PHASE = {name: index for index, name in enumerate(PHASES)}
+ROLE = {"None": 0, "Contributor": 1, "Verifier": 2}
+
+DEFAULT_REWARD = 10**18
+DEFAULT_CONTRIBUTOR_STAKE = 10**16
+DEFAULT_VERIFIER_STAKE = 2 * 10**16
+
+
+def digest(label: str) -> bytes:
+    """A stand-in SHA-256 digest of a file named `label`."""
+    return hashlib.sha256(label.encode()).digest()
+
+
+def salt(label: str) -> bytes:
+    return keccak(text=f"salt:{label}")
+
+
+def model_commitment(chain_id: int, market: str, task_id: int, contributor: str, model: bytes, secret: bytes) -> bytes:
+    return keccak(
+        encode(
+            ["uint256", "address", "uint256", "address", "bytes32", "bytes32"],
+            [chain_id, market, task_id, contributor, model, secret],
+        )
+    )
+
+
+def score_commitment(
+    chain_id: int, market: str, task_id: int, verifier: str, scores: list[int], secret: bytes
+) -> bytes:
+    return keccak(
+        encode(
+            ["uint256", "address", "uint256", "address", "uint16[]", "bytes32"],
+            [chain_id, market, task_id, verifier, scores, secret],
+        )
+    )
+
+
+def commitment_to_test_set(chain_id: int, market: str, initiator: str, test_digest: bytes, secret: bytes) -> bytes:
+    return keccak(
+        encode(
+            ["uint256", "address", "address", "bytes32", "bytes32"],
+            [chain_id, market, initiator, test_digest, secret],
+        )
+    )
+
+
+@dataclass
+class TaskHandle:
+    """A created task and the secrets needed to drive it."""
+
+    market: Any
+    chain: Any
+    task_id: int
+    initiator: Any
+    params: dict[str, Any]
+    reward: int
+    test_digest: bytes
+    test_salt: bytes
+    models: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # address -> (digest, salt)
+    score_secrets: dict[str, tuple[list[int], bytes]] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- time
+    def deadline(self, name: str) -> int:
+        return int(self.params[f"{name}Deadline"])
+
+    def at(self, timestamp: int) -> None:
+        """Makes the next transaction's block carry `timestamp`."""
+        self.chain.pending_timestamp = timestamp
+
+    def at_deadline(self, name: str, offset: int = 0) -> None:
+        self.at(self.deadline(name) + offset)
+
+    def after(self, name: str) -> None:
+        """Moves to the first second after the named deadline."""
+        self.at(self.deadline(name) + 1)
+
+    # -------------------------------------------------------------- actions
+    def commit(self, contributor: Any, label: str | None = None, **tx: Any) -> Any:
+        label = label or f"model-{contributor.address}"
+        model, secret = digest(label), salt(label)
+        self.models[contributor.address] = (model, secret)
+        commitment = model_commitment(
+            self.chain.chain_id, self.market.address, self.task_id, contributor.address, model, secret
+        )
+        tx.setdefault("value", self.params["contributorStake"])
+        return self.market.commitModel(self.task_id, commitment, sender=contributor, **tx)
+
+    def join(self, verifier: Any, **tx: Any) -> Any:
+        tx.setdefault("value", self.params["verifierStake"])
+        return self.market.joinAsVerifier(self.task_id, sender=verifier, **tx)
+
+    def reveal(self, contributor: Any, uri: str = "") -> Any:
+        model, secret = self.models[contributor.address]
+        return self.market.revealModel(self.task_id, model, secret, uri or f"store://{model.hex()}", sender=contributor)
+
+    def reveal_test_set(self, uri: str = "store://test") -> Any:
+        return self.market.revealTestSet(self.task_id, self.test_digest, self.test_salt, uri, sender=self.initiator)
+
+    def commit_scores(self, verifier: Any, scores: list[int]) -> Any:
+        secret = salt(f"scores-{verifier.address}")
+        self.score_secrets[verifier.address] = (list(scores), secret)
+        commitment = score_commitment(
+            self.chain.chain_id, self.market.address, self.task_id, verifier.address, list(scores), secret
+        )
+        return self.market.commitScores(self.task_id, commitment, sender=verifier)
+
+    def reveal_scores(self, verifier: Any) -> Any:
+        scores, secret = self.score_secrets[verifier.address]
+        return self.market.revealScores(self.task_id, scores, secret, sender=verifier)
+
+    def finalize(self, caller: Any, max_steps: int = 1_000) -> Any:
+        return self.market.finalize(self.task_id, max_steps, sender=caller)
+
+    def phase(self) -> str:
+        return PHASES[self.market.phaseOf(self.task_id)]
+
+
+def default_params(now: int, test_commitment: bytes, **overrides: Any) -> dict[str, Any]:
+    """Task parameters with each window `MIN_WINDOW * 2` long, starting after `now`."""
+    window = 2 * MIN_WINDOW
+    params: dict[str, Any] = {
+        "specDigest": digest("spec"),
+        "testSetCommitment": test_commitment,
+        "commitDeadline": now + window,
+        "revealDeadline": now + 2 * window,
+        "testRevealDeadline": now + 3 * window,
+        "scoreCommitDeadline": now + 4 * window,
+        "scoreRevealDeadline": now + 5 * window,
+        "contributorStake": DEFAULT_CONTRIBUTOR_STAKE,
+        "verifierStake": DEFAULT_VERIFIER_STAKE,
+        "maxContributors": 8,
+        "maxVerifiers": 5,
+        "verifierFeeBps": 1_000,
+        "baselineScore": 1_000,
+        "toleranceBps": 200,
+        "parentTaskId": 0,
+    }
+    params.update(overrides)
+    return params
+
+
+def as_tuple(params: dict[str, Any]) -> tuple:
+    """TaskParams in the struct's field order."""
+    order = (
+        "specDigest",
+        "testSetCommitment",
+        "commitDeadline",
+        "revealDeadline",
+        "testRevealDeadline",
+        "scoreCommitDeadline",
+        "scoreRevealDeadline",
+        "contributorStake",
+        "verifierStake",
+        "maxContributors",
+        "maxVerifiers",
+        "verifierFeeBps",
+        "baselineScore",
+        "toleranceBps",
+        "parentTaskId",
+    )
+    return tuple(params[key] for key in order)
