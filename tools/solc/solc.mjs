@@ -40,7 +40,13 @@ const VALUE_OPTIONS = {
 };
 const FLAG_OPTIONS = new Set(["--version", "--standard-json", "--optimize", "--via-ir", "--overwrite", "--help", "--no-color", "-"]);
 
-class UsageError extends Error {}
+/** A command-line mistake: one line on stderr, like native solc (py-solc-x parses it), exit 1. */
+class UsageError extends Error {
+  constructor(message, { showUsage = false } = {}) {
+    super(message);
+    this.showUsage = showUsage;
+  }
+}
 
 export function parseArgs(argv) {
   const options = { includePaths: [], allowPaths: [], files: [], remappings: [], flags: new Set() };
@@ -167,13 +173,18 @@ function pick(object, dotted) {
   return dotted.split(".").reduce((value, key) => (value == null ? undefined : value[key]), object);
 }
 
-function combinedJson(options) {
+function combinedJson(options, readInput) {
   const keys = options.combinedJson.split(",").filter(Boolean);
   const unknown = keys.filter((key) => !(key in COMBINED_KEYS));
   if (unknown.length > 0) throw new UsageError(`Invalid option to --combined-json: ${unknown[0]}`);
-  if (options.files.length === 0) throw new UsageError("No input files given.");
+  const fromStdin = options.flags.has("-");
+  if (options.files.length === 0 && !fromStdin) {
+    throw new UsageError('No input files given. If you wish to use the standard input please specify "-" explicitly.');
+  }
   const base = canonical(options.basePath ?? ".");
   const sources = {};
+  // `-`: the source comes on stdin, named `<stdin>` as native solc names it (solcx.compile_source).
+  if (fromStdin) sources["<stdin>"] = { content: readInput() };
   for (const file of options.files) {
     const real = canonical(file);
     if (!existsSync(real)) throw new UsageError(`"${file}" is not found.`);
@@ -227,22 +238,24 @@ export function main(argv) {
   try {
     options = parseArgs(argv);
     if (options.flags.has("--help")) {
-      process.stdout.write(`${USAGE}\n`);
+      // py-solc-x reads the keys it may ask for from the `  --combined-json` line.
+      const keys = Object.keys(COMBINED_KEYS).filter((key) => key !== "compact-format");
+      process.stdout.write(`${USAGE}\n\nOptions:\n  --combined-json ${keys.join(",")}\n`);
     } else if (options.flags.has("--version")) {
       process.stdout.write(`solc, the solidity compiler commandline interface\nVersion: ${solc.version()}\n`);
     } else if (options.flags.has("--standard-json")) {
       process.stdout.write(`${JSON.stringify(standardJson(options, readStdin()))}\n`);
     } else if (options.combinedJson !== undefined) {
-      const { diagnostics, failed, combined } = combinedJson(options);
+      const { diagnostics, failed, combined } = combinedJson(options, readStdin);
       if (diagnostics) process.stderr.write(diagnostics);
       if (failed) process.exitCode = 1;
       else process.stdout.write(`${JSON.stringify(combined)}\n`);
     } else {
-      throw new UsageError("this adapter supports --version, --standard-json and --combined-json only");
+      throw new UsageError("this adapter supports --version, --standard-json and --combined-json only", { showUsage: true });
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`Error: ${error.message}\n${USAGE}\n`);
+    process.stderr.write(`Error: ${error.message}\n${error.showUsage ? `${USAGE}\n` : ""}`);
     process.exitCode = 1;
   }
 }

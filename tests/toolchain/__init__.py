@@ -1,0 +1,1 @@
+"""Tests of the toolchain itself: solc adapter, ape compile, anvil and cast, setup."""
