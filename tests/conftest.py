@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
+import ape_test.accounts
 import pytest
 
 from tests.utils.market import (
@@ -16,6 +18,21 @@ from tests.utils.market import (
     salt,
     commitment_to_test_set,
 )
+
+
+def _cache_test_account_keys() -> None:
+    """Derives each test account's key from the mnemonic once per run.
+
+    To print a reverted transaction's call trace, ape asks whether the called address is one
+    of its accounts; with anvil, that re-derives all the test keys from the mnemonic in pure
+    Python each time: about a second per revert without this cache.
+    """
+    derive = ape_test.accounts.generate_dev_accounts
+    if not hasattr(derive, "cache_info"):
+        ape_test.accounts.generate_dev_accounts = functools.cache(derive)
+
+
+_cache_test_account_keys()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,123 @@
+"""Helpers for the tests of a task's life: strict revert checks, events, and whole rounds.
+
+`reverts(error, **fields)` is stricter than `ape.reverts`, which ignores a field it does
+not know (a misspelt name passes) and lets any revert through when the error could not be
+decoded: here the error must be the one named, and every one of its fields must be given
+and match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import ape
+from ape.contracts import ContractContainer
+from eth_abi import decode
+from eth_utils import keccak
+from hexbytes import HexBytes
+
+from tests.utils.market import (
+    DEFAULT_REWARD,
+    TaskHandle,
+    as_tuple,
+    commitment_to_test_set,
+    default_params,
+    digest,
+    salt,
+)
+
+
+def _plain(value: Any) -> Any:
+    """An account as its address, so it compares with a decoded address."""
+    return getattr(value, "address", value)
+
+
+def _raised(raised: Exception, error: Any) -> tuple[str, dict[str, Any]]:
+    """The name and fields of the custom error in `raised`."""
+    if isinstance(raised, ape.exceptions.CustomError):
+        return raised.abi.name, dict(raised.inputs)
+    # A constructor's revert is not decoded by ape: decode it with the expected error's ABI.
+    message = str(raised.revert_message)
+    data = bytes(HexBytes(message)) if message.startswith("0x") else b""
+    if data[:4] != keccak(text=error.abi.selector)[:4]:
+        return f"<revert {message}>", {}
+    values = decode([i.canonical_type for i in error.abi.inputs], data[4:])
+    return error.abi.name, {i.name: v for i, v in zip(error.abi.inputs, values, strict=True)}
+
+
+@contextmanager
+def reverts(error: Any, **fields: Any) -> Iterator[Any]:
+    """Expects the block to revert with the custom error `error` and exactly these fields."""
+    with ape.reverts() as info:
+        yield info
+    names = [i.name for i in error.abi.inputs]
+    assert sorted(fields) == sorted(names), f"give every field of {error.abi.name}: {names}"
+    name, actual = _raised(info.value, error)
+    assert name == error.abi.name, f"expected {error.abi.name}, reverted with {name} {actual}"
+    assert actual == {key: _plain(value) for key, value in fields.items()}
+
+
+def same_contract(deployed: Any) -> Any:
+    """A container to deploy more of `deployed`: the very code under test, never a build that a
+    concurrent edit of the sources would trigger."""
+    return ContractContainer(deployed.contract_type)
+
+
+def only_event(receipt: Any, event: Any) -> dict[str, Any]:
+    """The arguments of the one `event` log in `receipt` (fails on none or several)."""
+    logs = list(receipt.decode_logs(event))
+    assert len(logs) == 1, f"expected one {event.abi.name} log, got {len(logs)}"
+    return dict(logs[0].event_arguments)
+
+
+def open_task(
+    market: Any,
+    chain: Any,
+    initiator: Any,
+    reward: int = DEFAULT_REWARD,
+    label: str = "test",
+    test_set_owner: Any = None,
+    **overrides: Any,
+) -> TaskHandle:
+    """Creates a task on any deployment (the `create_task` fixture serves the main one).
+
+    `test_set_owner` names the address the test set commitment is made for (the initiator by
+    default), to build a commitment that the initiator cannot open.
+    """
+    test_digest, test_salt = digest(f"test-set-{label}"), salt(f"test-set-{label}")
+    owner = _plain(test_set_owner or initiator)
+    commitment = commitment_to_test_set(
+        chain.chain_id, market.address, owner, test_digest, test_salt
+    )
+    params = default_params(chain.pending_timestamp, commitment, **overrides)
+    market.createTask(as_tuple(params), "store://spec", value=reward, sender=initiator)
+    return TaskHandle(
+        market=market,
+        chain=chain,
+        task_id=market.taskCount(),
+        initiator=initiator,
+        params=params,
+        reward=reward,
+        test_digest=test_digest,
+        test_salt=test_salt,
+    )
+
+
+def finish_round(
+    task: TaskHandle, contributor: Any, caller: Any, publish: bool = True
+) -> TaskHandle:
+    """Drives a fresh task to Finalized (one contributor, no verifier) and, with `publish`,
+    records its fused model: the shortest path to a task that may be a parent."""
+    task.commit(contributor)
+    task.after("commit")
+    task.reveal(contributor)
+    task.after("reveal")
+    task.reveal_test_set()
+    task.after("scoreReveal")
+    task.finalize(caller)
+    if publish:
+        fused = digest(f"fused-{task.task_id}")
+        task.market.publishFusedModel(task.task_id, fused, "store://fused", sender=task.initiator)
+    return task
