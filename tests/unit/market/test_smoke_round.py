@@ -24,7 +24,7 @@ def test_full_round__rewards_follow_median_scores(create_task, contributors, ver
         task.reveal_scores(v)
     task.after("scoreReveal")
     assert task.finalize(outsider, 1).return_value is False
-    tx = task.finalize(outsider)
+    task.finalize(outsider)
     assert task.phase() == "Finalized"
     market = task.market
     # medians: [9000, 5000]; weights 8000, 4000; pool = 0.9 ETH; fee pool = 0.1 ETH + 0.02 forfeit

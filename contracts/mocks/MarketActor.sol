@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ILearningMarket} from "../../interfaces/ILearningMarket.sol";
+
+/// @title MarketActor
+/// @notice Test double: a contract that holds a role in market tasks itself (contributor or
+/// verifier), so that tests can give it a `receive` of their choosing. For tests only.
+/// @dev Each function forwards to the market with this contract as `msg.sender`. There is no
+/// access control: anyone may drive the actor (tests use one operator account).
+abstract contract MarketActor {
+    ILearningMarket public immutable market;
+
+    constructor(ILearningMarket market_) {
+        market = market_;
+    }
+
+    function commitModel(uint256 taskId, bytes32 commitment) external payable {
+        market.commitModel{value: msg.value}(taskId, commitment);
+    }
+
+    function joinAsVerifier(uint256 taskId) external payable {
+        market.joinAsVerifier{value: msg.value}(taskId);
+    }
+
+    function revealModel(uint256 taskId, bytes32 modelDigest, bytes32 salt, string calldata uri) external {
+        market.revealModel(taskId, modelDigest, salt, uri);
+    }
+
+    function commitScores(uint256 taskId, bytes32 commitment) external {
+        market.commitScores(taskId, commitment);
+    }
+
+    function revealScores(uint256 taskId, uint16[] calldata scores, bytes32 salt) external {
+        market.revealScores(taskId, scores, salt);
+    }
+
+    function claim(uint256 taskId) external returns (uint256) {
+        return market.claim(taskId);
+    }
+
+    function claimTo(uint256 taskId, address payable recipient) external returns (uint256) {
+        return market.claimTo(taskId, recipient);
+    }
+}
