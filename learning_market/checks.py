@@ -1,0 +1,324 @@
+"""Pre-flight checks: each explains, in a sentence and before any transaction, why an action would
+be refused (wrong phase and when the right one opens or closed, stake or balance too low, a fetched
+file that does not match its digest, a commitment already made or opened, a caller without the role).
+
+The market checks all of this again; these checks only spare a wasted transaction and say why in
+words. Chain state may move between a check and the transaction: the market's own refusal
+(`MarketRefusal`) then explains it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from enum import Enum
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from learning_market.market import MarketClient
+from learning_market.phases import Phase, Role, TaskParams
+from learning_market.timeline import ORDER, SETTLED, closes_at, in_phase_until, opening, settled_reason, when
+
+ZERO32 = bytes(32)
+WEI_PER_ETH = 10**18
+
+
+class Reason(str, Enum):
+    """Why a pre-flight check refused (for programs; people read the sentence)."""
+
+    NO_TASK = "no-task"
+    TOO_EARLY = "too-early"
+    DEADLINE_PASSED = "deadline-passed"
+    SETTLED = "settled"
+    NOT_SETTLED = "not-settled"
+    NOT_INITIATOR = "not-initiator"
+    NOT_PARTICIPANT = "not-participant"
+    ALREADY_PARTICIPANT = "already-participant"
+    ALREADY_COMMITTED = "already-committed"
+    NOT_COMMITTED = "not-committed"
+    ALREADY_REVEALED = "already-revealed"
+    TASK_FULL = "task-full"
+    STAKE_TOO_LOW = "stake-too-low"
+    STAKE_TOO_HIGH = "stake-too-high"
+    BALANCE_TOO_LOW = "balance-too-low"
+    DIGEST_MISMATCH = "digest-mismatch"
+    FILE_MISSING = "file-missing"
+    BAD_FILE = "bad-file"
+    DUPLICATE_MODEL = "duplicate-model"
+    COMMITMENTS_EXIST = "commitments-exist"
+    ALREADY_PUBLISHED = "already-published"
+    NOTHING_OWED = "nothing-owed"
+    ALREADY_CLAIMED = "already-claimed"
+    BAD_PARAMETER = "bad-parameter"
+
+
+class PreflightRefusal(Exception):
+    """An action that would be refused; `str()` is one sentence saying why and what to do."""
+
+    def __init__(self, reason: Reason, sentence: str) -> None:
+        self.reason = reason
+        self.sentence = sentence
+        super().__init__(sentence)
+
+
+def eth(wei: int) -> str:
+    """`0.01 ETH (10,000,000,000,000,000 wei)` (ETH to 6 decimals, rounded down); `2 wei` below a micro-ETH."""
+    if wei < WEI_PER_ETH // 10**6:
+        return f"{wei:,} wei"
+    amount = (Decimal(wei) / WEI_PER_ETH).quantize(Decimal("0.000001"), rounding=ROUND_DOWN).normalize()
+    return f"{amount:f} ETH ({wei:,} wei)"
+
+
+# ------------------------------------------------------------------ the task
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """One read of a task, and the chain time it was read at."""
+
+    task_id: int
+    params: TaskParams
+    initiator: str
+    phase: Phase
+    reward: int
+    committed: int
+    revealed: int
+    verifiers: int
+    test_digest: bytes
+    fused_digest: bytes
+    now: int
+
+
+def task_state(market: MarketClient, task_id: int) -> TaskState:
+    """The task as the chain sees it now; refuses an id that names no task."""
+    count = int(market.contract.taskCount())
+    if not 1 <= task_id <= count:
+        raise PreflightRefusal(
+            Reason.NO_TASK,
+            f"there is no task {task_id} in the market at {market.address}, whose task ids run from 1 to {count}.",
+        )
+    view = market.task(task_id)
+    return TaskState(
+        task_id=task_id,
+        params=TaskParams.from_chain(tuple(view.params)),
+        initiator=to_checksum_address(str(view.initiator)),
+        phase=Phase(int(view.phase)),
+        reward=int(view.reward),
+        committed=int(view.committedCount),
+        revealed=int(view.revealedCount),
+        verifiers=int(view.verifierCount),
+        test_digest=bytes(view.testDigest),
+        fused_digest=bytes(view.fusedModelDigest),
+        now=market.now(),
+    )
+
+
+# ------------------------------------------------------------------ phases
+
+
+def phase_sentence(task_id: int, action: str, current: Phase, required: Phase, params: TaskParams, now: int) -> str:
+    """Why `action`, which needs `required`, cannot happen while the task is in `current`; and when it can."""
+    act = action
+    if current in SETTLED and current != required:
+        return f"{act} is no longer possible: task {task_id} is {settled_reason(current, params, now)}."
+    if required == Phase.FINALIZED:
+        if current == Phase.FINALIZING:
+            return (
+                f"{act} needs task {task_id} to be finalized: every score is in, so run finalize first "
+                "(anyone may)."
+            )
+        return (
+            f"{act} needs task {task_id} to be finalized, {opening(required, params, now)}; the task is "
+            f"{in_phase_until(current, params, now)}."
+        )
+    if ORDER.index(current) < ORDER.index(required):
+        return (
+            f"{act} needs phase {required} of task {task_id}, which opens {opening(required, params, now)}; "
+            f"the task is {in_phase_until(current, params, now)}."
+        )
+    deadline = closes_at(required, params)
+    closed = "has closed" if deadline is None else f"closed at {when(deadline, now)}"
+    return (
+        f"{act} needs phase {required} of task {task_id}, which {closed}; the task is now "
+        f"{in_phase_until(current, params, now)}."
+    )
+
+
+def phase_reason(current: Phase, required: Phase) -> Reason:
+    if current in SETTLED:
+        return Reason.SETTLED
+    if required == Phase.FINALIZED or ORDER.index(current) < ORDER.index(required):
+        return Reason.TOO_EARLY
+    return Reason.DEADLINE_PASSED
+
+
+def require_phase(state: TaskState, required: Phase, action: str) -> None:
+    """Refuses unless the task is in `required` now, saying which phase it is in and when `required` opens/closed."""
+    if state.phase != required:
+        raise PreflightRefusal(
+            phase_reason(state.phase, required),
+            phase_sentence(state.task_id, action, state.phase, required, state.params, state.now),
+        )
+
+
+def require_settled(state: TaskState, action: str) -> None:
+    """Refuses unless claims are open (the task is finalized, cancelled, unfulfilled or abandoned)."""
+    if state.phase not in SETTLED:
+        raise PreflightRefusal(
+            Reason.NOT_SETTLED,
+            phase_sentence(state.task_id, action, state.phase, Phase.FINALIZED, state.params, state.now),
+        )
+
+
+# ------------------------------------------------------------------ roles
+
+
+def require_initiator(state: TaskState, address: str, action: str) -> None:
+    if to_checksum_address(address) != state.initiator:
+        raise PreflightRefusal(
+            Reason.NOT_INITIATOR,
+            f"{action} is for the initiator of task {state.task_id} ({state.initiator}), "
+            f"not {to_checksum_address(address)}.",
+        )
+
+
+def require_newcomer(market: MarketClient, state: TaskState, address: str, role: Role) -> None:
+    """Refuses an address that may not take `role` in the task: the initiator, a participant, a full task."""
+    address = to_checksum_address(address)
+    wanted = role.name.lower()
+    if address == state.initiator:
+        raise PreflightRefusal(
+            Reason.ALREADY_PARTICIPANT,
+            f"{address} is the initiator of task {state.task_id} and cannot also be a {wanted} in it.",
+        )
+    held = market.role(state.task_id, address)
+    if held == role:
+        already = "committed a model" if role == Role.CONTRIBUTOR else "joined as a verifier"
+        raise PreflightRefusal(Reason.ALREADY_COMMITTED, f"{address} has already {already} in task {state.task_id}.")
+    if held != Role.NONE:
+        raise PreflightRefusal(
+            Reason.ALREADY_PARTICIPANT,
+            f"{address} is already a {held.name.lower()} in task {state.task_id}, and an address holds one role "
+            "per task.",
+        )
+    taken, maximum = (
+        (state.committed, state.params.max_contributors)
+        if role == Role.CONTRIBUTOR
+        else (state.verifiers, state.params.max_verifiers)
+    )
+    if taken >= maximum:
+        raise PreflightRefusal(
+            Reason.TASK_FULL, f"task {state.task_id} already has its maximum of {maximum} {wanted}s."
+        )
+
+
+def require_role(market: MarketClient, state: TaskState, address: str, role: Role, action: str) -> None:
+    address = to_checksum_address(address)
+    if market.role(state.task_id, address) != role:
+        joined = "committed a model in" if role == Role.CONTRIBUTOR else "joined as a verifier of"
+        raise PreflightRefusal(
+            Reason.NOT_PARTICIPANT,
+            f"{action} is for those who {joined} task {state.task_id}, and {address} has not.",
+        )
+
+
+def require_model_unrevealed(market: MarketClient, state: TaskState, address: str) -> None:
+    address = to_checksum_address(address)
+    for submission in market.submissions(state.task_id):
+        if to_checksum_address(submission.contributor) == address:
+            raise PreflightRefusal(
+                Reason.ALREADY_REVEALED,
+                f"{address} has already revealed its model in task {state.task_id} (submission "
+                f"#{submission.index}, digest 0x{submission.model_digest.hex()}).",
+            )
+
+
+def require_digest_unrevealed(market: MarketClient, state: TaskState, digest: bytes) -> None:
+    for submission in market.submissions(state.task_id):
+        if submission.model_digest == digest:
+            raise PreflightRefusal(
+                Reason.DUPLICATE_MODEL,
+                f"model 0x{digest.hex()} was already revealed in task {state.task_id} by {submission.contributor}, "
+                "and the market takes each model once.",
+            )
+
+
+def verifier_status(market: MarketClient, state: TaskState, address: str) -> Any:
+    address = to_checksum_address(address)
+    return next(v for v in market.verifiers(state.task_id) if to_checksum_address(v.verifier) == address)
+
+
+def require_scores_uncommitted(market: MarketClient, state: TaskState, address: str) -> None:
+    if verifier_status(market, state, address).committed:
+        raise PreflightRefusal(
+            Reason.ALREADY_COMMITTED,
+            f"{to_checksum_address(address)} has already committed its scores in task {state.task_id}.",
+        )
+
+
+def require_scores_committed_unrevealed(market: MarketClient, state: TaskState, address: str) -> None:
+    status = verifier_status(market, state, address)
+    address = to_checksum_address(address)
+    if status.revealed:
+        raise PreflightRefusal(
+            Reason.ALREADY_REVEALED, f"{address} has already revealed its scores in task {state.task_id}."
+        )
+    if not status.committed:
+        raise PreflightRefusal(
+            Reason.NOT_COMMITTED,
+            f"{address} never committed scores in task {state.task_id}, so it has none to reveal.",
+        )
+
+
+# ------------------------------------------------------------------ money
+
+
+def require_stake(required: int, offered: int | None, role: Role) -> None:
+    """Refuses a stake the caller offers (`--stake`) that is not the task's; None offers the task's own."""
+    if offered is None or offered == required:
+        return
+    wanted = role.name.lower()
+    if offered < required:
+        raise PreflightRefusal(
+            Reason.STAKE_TOO_LOW,
+            f"the {wanted} stake of this task is {eth(required)}, so a stake of {eth(offered)} is too low.",
+        )
+    raise PreflightRefusal(
+        Reason.STAKE_TOO_HIGH,
+        f"the {wanted} stake of this task is exactly {eth(required)}, so a stake of {eth(offered)} would be refused.",
+    )
+
+
+def require_balance(market: MarketClient, address: str, value: int, what: str) -> None:
+    """Refuses when `address` holds less than `value` (the gas comes on top)."""
+    balance = int(market.chain.provider.get_balance(address))
+    if balance < value:
+        raise PreflightRefusal(
+            Reason.BALANCE_TOO_LOW,
+            f"{to_checksum_address(address)} holds {eth(balance)}, less than the {eth(value)} of {what} "
+            "(and the gas comes on top).",
+        )
+
+
+# ------------------------------------------------------------------ files
+
+
+def fetch_verified(store: Any, digest: bytes, what: str) -> bytes:
+    """The bytes of `digest` from the store, refused unless their SHA-256 is that digest."""
+    from ml.store import StoreError
+
+    try:
+        return store.get(digest)
+    except StoreError as error:
+        if error.__cause__ is not None:
+            raise PreflightRefusal(
+                Reason.FILE_MISSING,
+                f"the {what} 0x{digest.hex()} cannot be fetched from the store ({error.__cause__}); "
+                "fetch the file into the store first.",
+            ) from error
+        raise PreflightRefusal(
+            Reason.DIGEST_MISMATCH,
+            f"the {what} in the store does not match its digest 0x{digest.hex()} (it was corrupted or replaced), "
+            "so it is not used: fetch it again.",
+        ) from error

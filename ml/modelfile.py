@@ -1,0 +1,161 @@
+"""Model files (safetensors weights + the architecture as JSON metadata), digests and IPFS CIDs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+
+import safetensors
+import torch
+from safetensors.torch import save as save_tensors
+from torch import nn
+
+from ml.models import (
+    Architecture,
+    ArchitectureError,
+    Model,
+    architecture_json,
+    expected_tensors,
+    load_module,
+)
+from ml.tensorfile import HeaderError, read_header
+
+# the safetensors __metadata__ key of a model file; its value is the architecture's JSON
+ARCHITECTURE_METADATA_KEY = "learning_market.architecture"
+
+# safetensors dtype names of the tensors a model file may hold
+_DTYPE_NAMES = {torch.float32: "F32"}
+
+# CIDv1 prefix: version 1, raw codec 0x55, sha2-256 multihash 0x12 of 0x20 bytes
+_CID_PREFIX = bytes([0x01, 0x55, 0x12, 0x20])
+_MULTIBASE_BASE32 = "b"
+
+
+class ModelFileError(ValueError):
+    """Bytes that are not a well-formed model file, or not the file that was asked for."""
+
+
+class CidError(ValueError):
+    """A string that is not a CIDv1 (base32, raw codec, sha2-256)."""
+
+
+def sha256_digest(data: bytes) -> bytes:
+    """The 32-byte SHA-256 digest of `data`: the content address recorded on chain."""
+    return hashlib.sha256(data).digest()
+
+
+def encode_model(model: nn.Module, architecture: Architecture) -> bytes:
+    """The model file of `model` (which must match `architecture`); same weights, same bytes."""
+    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    _check_tensors(
+        {name: (tuple(t.shape), _dtype_name(t.dtype)) for name, t in tensors.items()}, architecture
+    )
+    metadata = {ARCHITECTURE_METADATA_KEY: architecture_json(architecture)}
+    return save_tensors(tensors, metadata=metadata)
+
+
+def decode_model(data: bytes, expected_digest: bytes | None = None) -> Model:
+    """The model in a model file, digest checked first; refuses anything else (`ModelFileError`).
+
+    Nothing in the file is executed: the header is JSON, the weights are raw little-endian floats.
+    """
+    if expected_digest is not None and sha256_digest(data) != expected_digest:
+        raise ModelFileError(
+            f"digest mismatch: expected 0x{expected_digest.hex()}, "
+            f"the bytes hash to 0x{sha256_digest(data).hex()}"
+        )
+    try:
+        header = read_header(data)
+    except HeaderError as error:
+        raise ModelFileError(f"not a safetensors model file: {error}") from error
+    architecture = _read_architecture(header.metadata)
+    _check_tensors(
+        {name: (info.shape, info.dtype) for name, info in header.tensors.items()}, architecture
+    )
+    try:
+        tensors = {name: _tensor(view) for name, view in safetensors.deserialize(data)}
+    except safetensors.SafetensorError as error:
+        raise ModelFileError(f"not a safetensors model file: {error}") from error
+    for name, tensor in tensors.items():
+        if not torch.isfinite(tensor).all():
+            raise ModelFileError(f"tensor {name!r} holds NaN or infinite values")
+    return Model(load_module(architecture, tensors), architecture)
+
+
+def _read_architecture(metadata: dict[str, str]) -> Architecture:
+    if ARCHITECTURE_METADATA_KEY not in metadata:
+        raise ModelFileError(
+            f"header has no {ARCHITECTURE_METADATA_KEY!r} metadata: not a model file"
+        )
+    try:
+        architecture = json.loads(metadata[ARCHITECTURE_METADATA_KEY])
+    except (ValueError, RecursionError) as error:
+        raise ModelFileError(f"{ARCHITECTURE_METADATA_KEY!r} is not JSON: {error}") from error
+    if not isinstance(architecture, dict):
+        raise ModelFileError(f"{ARCHITECTURE_METADATA_KEY!r} is not a JSON object")
+    return architecture
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return _DTYPE_NAMES.get(dtype, str(dtype))
+
+
+def _check_tensors(
+    found: dict[str, tuple[tuple[int, ...], str]], architecture: Architecture
+) -> None:
+    try:
+        expected = {
+            name: (shape, _dtype_name(dtype))
+            for name, (shape, dtype) in expected_tensors(architecture).items()
+        }
+    except ArchitectureError as error:
+        raise ModelFileError(f"invalid architecture: {error}") from error
+    if found.keys() != expected.keys():
+        missing, extra = (
+            sorted(expected.keys() - found.keys()),
+            sorted(found.keys() - expected.keys()),
+        )
+        raise ModelFileError(
+            f"tensors do not match the architecture: missing {missing}, unexpected {extra}"
+        )
+    for name, (shape, dtype) in expected.items():
+        if found[name] != (shape, dtype):
+            raise ModelFileError(
+                f"tensor {name!r} is {found[name]}, the architecture needs {(shape, dtype)}"
+            )
+
+
+def _tensor(view: dict) -> torch.Tensor:
+    # only F32 tensors get here (checked against the architecture), stored little-endian
+    flat = torch.frombuffer(view["data"], dtype=torch.float32) if view["data"] else torch.empty(0)
+    return flat.reshape(view["shape"])
+
+
+def digest_to_cid(digest: bytes) -> str:
+    """The IPFS CIDv1 (raw codec, sha2-256, base32) of the file with this SHA-256 digest."""
+    if len(digest) != 32:
+        raise CidError(f"a SHA-256 digest has 32 bytes, got {len(digest)}")
+    return _MULTIBASE_BASE32 + base64.b32encode(_CID_PREFIX + digest).decode(
+        "ascii"
+    ).lower().rstrip("=")
+
+
+def cid_to_digest(cid: str) -> bytes:
+    """The SHA-256 digest inside a CIDv1 (raw codec, sha2-256, base32 'b...')."""
+    if not cid.startswith(_MULTIBASE_BASE32):
+        raise CidError(f"expected a base32 CIDv1 starting with 'b', got {cid!r}")
+    body = cid[1:]
+    if body != body.lower():
+        raise CidError(f"base32 CIDs are lowercase, got {cid!r}")
+    try:
+        raw = base64.b32decode(body.upper() + "=" * (-len(body) % 8))
+    except (binascii.Error, ValueError) as error:
+        raise CidError(f"not base32: {cid!r}") from error
+    if len(raw) != len(_CID_PREFIX) + 32 or not raw.startswith(_CID_PREFIX):
+        raise CidError(f"not a CIDv1 of a raw block with a sha2-256 digest: {cid!r}")
+    digest = raw[len(_CID_PREFIX) :]
+    if digest_to_cid(digest) != cid:
+        raise CidError(f"not the canonical base32 spelling of its CID: {cid!r}")
+    return digest

@@ -1,0 +1,120 @@
+"""Full market rounds on a local anvil: `ape run simulate_round --help`."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+from ape import accounts, chain, project
+from ape.cli import ConnectedProviderCommand, network_option
+from ml import STRATEGIES
+
+from learning_market.accounts import local_accounts
+from learning_market.report import format_gas, format_round, plot, write_json
+from learning_market.simulation import SimulationConfig, run_simulation
+
+MIN_WINDOW = 60  # seconds, for a market deployed by this script (the clock is moved, not waited for)
+DEFAULTS = SimulationConfig()
+
+
+@click.command(cls=ConnectedProviderCommand, short_help="Run whole market rounds on a local chain")
+@network_option()
+@click.option("--contributors", default=DEFAULTS.contributors, show_default=True, help="Contributors per round.")
+@click.option("--verifiers", default=DEFAULTS.verifiers, show_default=True, help="Verifiers per round.")
+@click.option("--rounds", default=DEFAULTS.rounds, show_default=True, help="Rounds, each from the last fused model.")
+@click.option("--split", type=click.Choice(["iid", "dirichlet", "size"]), default=DEFAULTS.split, show_default=True)
+@click.option("--alpha", default=DEFAULTS.alpha, show_default=True, help="Concentration of the dirichlet/size splits.")
+@click.option(
+    "--fusion",
+    type=click.Choice(list(STRATEGIES)),
+    default=DEFAULTS.fusion,
+    show_default=True,
+)
+@click.option("--architecture", type=click.Choice(["logistic", "mlp", "cnn"]), default=DEFAULTS.architecture, show_default=True)
+@click.option("--epochs", default=DEFAULTS.epochs, show_default=True, help="Local training epochs per contributor.")
+@click.option("--seed", default=DEFAULTS.seed, show_default=True)
+@click.option("--free-riders", default=0, help="Contributors that commit and never reveal.")
+@click.option("--copiers", default=0, help="Contributors that replay another's commitment and reveal.")
+@click.option("--poisoners", default=0, help="Contributors that train on flipped labels.")
+@click.option("--dishonest-verifiers", default=0, help="Verifiers that report made-up scores.")
+@click.option("--lazy-initiator", is_flag=True, help="The initiator never reveals the test set.")
+@click.option("--market", "market_address", default=None, help="Use the market at this address.")
+@click.option("--store", type=click.Path(path_type=Path), default=None, help="Content store directory.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), default=None, help="Write JSON here.")
+@click.option("--plot", "plot_path", type=click.Path(path_type=Path), default=None, help="Save a PNG here.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def cli(
+    network: str,
+    contributors: int,
+    verifiers: int,
+    rounds: int,
+    split: str,
+    alpha: float,
+    fusion: str,
+    architecture: str,
+    epochs: int,
+    seed: int,
+    free_riders: int,
+    copiers: int,
+    poisoners: int,
+    dishonest_verifiers: int,
+    lazy_initiator: bool,
+    market_address: str | None,
+    store: Path | None,
+    report_path: Path | None,
+    plot_path: Path | None,
+    quiet: bool,
+) -> None:
+    """Runs ROUNDS market rounds with real training on the digits data, then prints each round's
+    table, the gas of every action and the conservation check."""
+    if not chain.provider.network.is_local:
+        raise click.BadOptionUsage("network", "simulate_round moves the chain's clock: use a local network")
+    try:
+        config = SimulationConfig(
+            contributors=contributors,
+            verifiers=verifiers,
+            rounds=rounds,
+            split=split,
+            alpha=alpha,
+            fusion=fusion,
+            architecture=architecture,
+            epochs=epochs,
+            seed=seed,
+            free_riders=free_riders,
+            copiers=copiers,
+            poisoners=poisoners,
+            dishonest_verifiers=dishonest_verifiers,
+            lazy_initiator=lazy_initiator,
+        )
+    except ValueError as error:
+        raise click.BadArgumentUsage(str(error)) from error
+
+    participants = local_accounts(accounts.test_accounts, chain, 1 + contributors + verifiers)
+    if market_address:
+        market = project.LearningMarket.at(market_address)
+    else:
+        market = participants[0].deploy(project.LearningMarket, MIN_WINDOW)
+        click.echo(f"deployed LearningMarket at {market.address} (minimum window {MIN_WINDOW} s)")
+
+    with tempfile.TemporaryDirectory(prefix="learning-market-store-") as scratch:
+        report = run_simulation(
+            config, market, chain, participants, store or Path(scratch), log=click.echo, progress=not quiet
+        )
+
+    for round_report in report.rounds:
+        click.echo("\n" + format_round(round_report))
+    click.echo("\nGas per action\n" + format_gas(report.gas))
+    if report_path:
+        write_json(report, report_path)
+        click.echo(f"report written to {report_path}")
+    if plot_path:
+        plot(report, plot_path)
+        click.echo(f"plot saved to {plot_path}")
+    if not report.conserved:
+        raise click.ClickException("conservation check failed: a task paid out a different amount than it took in")
+    click.echo("\nconservation check passed: every task paid out exactly what it took in")
+    for round_report in report.rounds:
+        if round_report.fused_bps is not None and round_report.best_single_bps is not None:
+            verdict = "at least as accurate as" if round_report.fused_bps >= round_report.best_single_bps else "below"
+            click.echo(f"round {round_report.round}: the fused model is {verdict} the best single contributor")

@@ -1,0 +1,230 @@
+"""Model files: deterministic safetensors with an architecture header, strict decoding, CIDs."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import random
+import struct
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from safetensors.torch import save as save_tensors
+
+from ml import (
+    CidError,
+    ModelFileError,
+    cid_to_digest,
+    decode_model,
+    digest_to_cid,
+    encode_model,
+    sha256_digest,
+)
+from ml.modelfile import ARCHITECTURE_METADATA_KEY
+
+LOGISTIC = {"name": "logistic", "input_shape": [1, 8, 8], "num_classes": 10}
+MLP = {
+    "name": "mlp",
+    "input_shape": [1, 8, 8],
+    "num_classes": 10,
+    "hidden_sizes": [32],
+}  # as trained_mlp
+
+EMPTY_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+HELLO_CID = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
+
+
+def _file(tensors: dict[str, torch.Tensor], architecture: object = LOGISTIC) -> bytes:
+    text = architecture if isinstance(architecture, str) else json.dumps(architecture)
+    return save_tensors(tensors, metadata={ARCHITECTURE_METADATA_KEY: text})
+
+
+def _logistic_tensors() -> dict[str, torch.Tensor]:
+    return {"1.weight": torch.zeros(10, 64), "1.bias": torch.zeros(10)}
+
+
+def test_encode_model__decodes_to_the_same_outputs(trained_mlp, digits_split):
+    data = encode_model(trained_mlp.module, trained_mlp.architecture)
+
+    loaded = decode_model(data, sha256_digest(data))
+
+    x = torch.tensor(digits_split[2].x)
+    assert loaded.architecture == trained_mlp.architecture
+    assert torch.equal(loaded.module.eval()(x), trained_mlp.module.eval()(x))
+
+
+def test_encode_model__same_weights__same_bytes(trained_mlp):
+    data = encode_model(trained_mlp.module, trained_mlp.architecture)
+
+    assert encode_model(decode_model(data).module, dict(reversed(list(MLP.items())))) == data
+
+
+def test_encode_model__architecture_does_not_match_module__refused(trained_mlp):
+    with pytest.raises(ModelFileError, match="tensors do not match the architecture"):
+        encode_model(trained_mlp.module, LOGISTIC)
+
+
+def test_decode_model__flipped_byte__refused_by_digest(trained_mlp):
+    data = bytearray(encode_model(trained_mlp.module, trained_mlp.architecture))
+    digest = sha256_digest(bytes(data))
+    data[len(data) // 2] ^= 0x01
+
+    with pytest.raises(ModelFileError, match=f"digest mismatch: expected 0x{digest.hex()}"):
+        decode_model(bytes(data), digest)
+
+
+def test_decode_model__pickle_file__refused_without_unpickling():
+    buffer = io.BytesIO()
+    torch.save({"1.weight": torch.zeros(10, 64)}, buffer)
+
+    for data in (pickle.dumps({"weights": [1.0, 2.0]}), buffer.getvalue()):
+        with pytest.raises(ModelFileError, match="not a safetensors model file"):
+            decode_model(data)
+
+
+def test_decode_model__random_bytes__refused():
+    data = random.Random(0).randbytes(4096)
+
+    with pytest.raises(ModelFileError, match="not a safetensors model file: header length"):
+        decode_model(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "0 bytes is too short"),
+        (struct.pack("<Q", 3) + b"{x}", "header is not UTF-8 JSON"),
+        (struct.pack("<Q", 2) + b"[]", "header is not a JSON object"),
+        (save_tensors(_logistic_tensors()), "no 'learning_market.architecture' metadata"),
+        (_file(_logistic_tensors(), "{not json"), "is not JSON"),
+        (_file(_logistic_tensors(), [1, 2]), "is not a JSON object"),
+        (
+            _file(_logistic_tensors(), {"name": "gpt5"}),
+            "invalid architecture: unknown architecture 'gpt5'",
+        ),
+        (
+            _file(_logistic_tensors(), {**LOGISTIC, "num_classes": 0}),
+            "invalid architecture: num_classes",
+        ),
+        (_file({"1.weight": torch.zeros(10, 64)}), r"missing \['1.bias'\], unexpected \[\]"),
+        (
+            _file({**_logistic_tensors(), "extra": torch.zeros(1)}),
+            r"missing \[\], unexpected \['extra'\]",
+        ),
+        (
+            _file({"1.weight": torch.zeros(10, 63), "1.bias": torch.zeros(10)}),
+            r"'1.weight' is \(\(10, 63\), 'F32'\)",
+        ),
+        (
+            _file(
+                {"1.weight": torch.zeros(10, 64, dtype=torch.float64), "1.bias": torch.zeros(10)}
+            ),
+            "'F64'",
+        ),
+        (
+            _file({"1.weight": torch.zeros(10, 64), "1.bias": torch.full((10,), float("nan"))}),
+            "'1.bias' holds NaN",
+        ),
+        (
+            _file({"1.weight": torch.full((10, 64), float("inf")), "1.bias": torch.zeros(10)}),
+            "'1.weight' holds NaN or inf",
+        ),
+    ],
+    ids=[
+        "empty",
+        "header-not-json",
+        "header-not-object",
+        "no-architecture",
+        "architecture-not-json",
+        "architecture-not-object",
+        "unknown-architecture",
+        "bad-hyperparameter",
+        "missing-tensor",
+        "extra-tensor",
+        "wrong-shape",
+        "wrong-dtype",
+        "nan",
+        "inf",
+    ],
+)
+def test_decode_model__malformed__refused_saying_why(data, message):
+    with pytest.raises(ModelFileError, match=message):
+        decode_model(data)
+
+
+def test_decode_model__huge_architecture_in_header__refused_before_allocating():
+    architecture = {**MLP, "hidden_sizes": [10**7, 10**7]}  # 10^14 weights if built
+
+    with pytest.raises(ModelFileError, match="tensors do not match the architecture"):
+        decode_model(_file(_logistic_tensors(), architecture))
+
+
+def test_decode_model__loaded_weights_do_not_alias_the_input_bytes(trained_mlp):
+    data = encode_model(trained_mlp.module, trained_mlp.architecture)
+    loaded = decode_model(data)
+
+    with torch.no_grad():
+        next(loaded.module.parameters()).add_(1.0)
+
+    assert decode_model(data).module.state_dict().keys() == loaded.module.state_dict().keys()
+    assert encode_model(decode_model(data).module, MLP) == data
+
+
+def test_sha256_digest__known_value():
+    assert (
+        sha256_digest(b"hello world").hex()
+        == "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+    )
+
+
+@pytest.mark.parametrize(("content", "cid"), [(b"", EMPTY_CID), (b"hello world", HELLO_CID)])
+def test_digest_to_cid__known_cids_of_known_bytes(content, cid):
+    assert digest_to_cid(sha256_digest(content)) == cid
+    assert cid_to_digest(cid) == sha256_digest(content)
+
+
+@given(st.binary(min_size=32, max_size=32))
+def test_cid__round_trip_of_any_digest(digest):
+    cid = digest_to_cid(digest)
+
+    assert cid.startswith("bafkrei") and cid == cid.lower() and "=" not in cid
+    assert cid_to_digest(cid) == digest
+
+
+@pytest.mark.parametrize(
+    ("cid", "message"),
+    [
+        ("QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG", "starting with 'b'"),
+        (EMPTY_CID.upper(), "starting with 'b'"),
+        ("b" + EMPTY_CID[1:].upper(), "lowercase"),
+        (EMPTY_CID[:-1] + "1", "not base32"),
+        (EMPTY_CID[:-8], "not a CIDv1 of a raw block"),
+        (
+            "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+            "not a CIDv1 of a raw block",
+        ),
+        (EMPTY_CID[:-1] + "v", "not the canonical base32"),
+        ("b", "not a CIDv1"),
+    ],
+    ids=[
+        "cidv0",
+        "uppercase-prefix",
+        "uppercase-body",
+        "bad-character",
+        "truncated",
+        "dag-pb-codec",
+        "non-canonical",
+        "prefix-only",
+    ],
+)
+def test_cid_to_digest__malformed__refused(cid, message):
+    with pytest.raises(CidError, match=message):
+        cid_to_digest(cid)
+
+
+def test_digest_to_cid__not_32_bytes__refused():
+    with pytest.raises(CidError, match="32 bytes, got 31"):
+        digest_to_cid(bytes(31))
