@@ -28,6 +28,28 @@ class TaskTerms:
     tolerance_bps: int = 300
     window: int = 3_600  # each phase's length; at least the market's minWindow
 
+    def task_params(
+        self, spec_digest: bytes, test_set_commitment: bytes, start: int, window: int, parent_task_id: int = 0
+    ) -> TaskParams:
+        """The task's parameters, its five windows each `window` seconds long from `start`."""
+        return TaskParams(
+            spec_digest=spec_digest,
+            test_set_commitment=test_set_commitment,
+            commit_deadline=start + window,
+            reveal_deadline=start + 2 * window,
+            test_reveal_deadline=start + 3 * window,
+            score_commit_deadline=start + 4 * window,
+            score_reveal_deadline=start + 5 * window,
+            contributor_stake=self.contributor_stake,
+            verifier_stake=self.verifier_stake,
+            max_contributors=self.max_contributors,
+            max_verifiers=self.max_verifiers,
+            verifier_fee_bps=self.verifier_fee_bps,
+            baseline_score=self.baseline_score,
+            tolerance_bps=self.tolerance_bps,
+            parent_task_id=parent_task_id,
+        )
+
 
 @dataclass(frozen=True)
 class FusedModel:
@@ -57,27 +79,9 @@ class Initiator:
         spec_digest = self.store.put(spec.to_json_bytes())
         test_file = encode_dataset(test_set)
         test_digest, salt = sha256_digest(test_file), new_salt()
+        commitment = test_set_commitment(self.market.chain_id, self.market.address, self.address, test_digest, salt)
         window = max(terms.window, self.market.min_window())
-        start = self.market.now()
-        params = TaskParams(
-            spec_digest=spec_digest,
-            test_set_commitment=test_set_commitment(
-                self.market.chain_id, self.market.address, self.address, test_digest, salt
-            ),
-            commit_deadline=start + window,
-            reveal_deadline=start + 2 * window,
-            test_reveal_deadline=start + 3 * window,
-            score_commit_deadline=start + 4 * window,
-            score_reveal_deadline=start + 5 * window,
-            contributor_stake=terms.contributor_stake,
-            verifier_stake=terms.verifier_stake,
-            max_contributors=terms.max_contributors,
-            max_verifiers=terms.max_verifiers,
-            verifier_fee_bps=terms.verifier_fee_bps,
-            baseline_score=terms.baseline_score,
-            tolerance_bps=terms.tolerance_bps,
-            parent_task_id=parent_task_id,
-        )
+        params = terms.task_params(spec_digest, commitment, self.market.now(), window, parent_task_id)
         task_id = self.market.create_task(params, self.store.uri(spec_digest), terms.reward, sender=self.account)
         self._test_files[task_id] = (test_file, salt)
         return task_id

@@ -213,24 +213,7 @@ def create_task(
     pending = session.keyring.save_pending(market.chain_id, market.address, session.address, secret)
 
     start = max(market.now(), int(time.time())) + start_margin
-    window = terms.window
-    params = TaskParams(
-        spec_digest=spec_digest,
-        test_set_commitment=commitment,
-        commit_deadline=start + window,
-        reveal_deadline=start + 2 * window,
-        test_reveal_deadline=start + 3 * window,
-        score_commit_deadline=start + 4 * window,
-        score_reveal_deadline=start + 5 * window,
-        contributor_stake=terms.contributor_stake,
-        verifier_stake=terms.verifier_stake,
-        max_contributors=terms.max_contributors,
-        max_verifiers=terms.max_verifiers,
-        verifier_fee_bps=terms.verifier_fee_bps,
-        baseline_score=terms.baseline_score,
-        tolerance_bps=terms.tolerance_bps,
-        parent_task_id=parent_task_id,
-    )
+    params = terms.task_params(spec_digest, commitment, start, terms.window, parent_task_id)
     task_id = _send(
         lambda: market.create_task(params, spec_uri, terms.reward, sender=session.account),
         lambda: session.keyring.discard_pending(market.chain_id, market.address, session.address, commitment),

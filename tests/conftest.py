@@ -8,16 +8,7 @@ from typing import Any, Callable
 import ape_test.accounts
 import pytest
 
-from tests.utils.market import (
-    DEFAULT_REWARD,
-    MIN_WINDOW,
-    TaskHandle,
-    as_tuple,
-    default_params,
-    digest,
-    salt,
-    commitment_to_test_set,
-)
+from tests.utils.market import DEFAULT_REWARD, MIN_WINDOW, TaskHandle, open_task
 
 
 def _cache_test_account_keys() -> None:
@@ -70,20 +61,6 @@ def create_task(market, chain, initiator) -> Callable[..., TaskHandle]:
     """Creates a task; keyword arguments override TaskParams fields (by their Solidity names)."""
 
     def create(reward: int = DEFAULT_REWARD, sender: Any = None, label: str = "test", **overrides: Any) -> TaskHandle:
-        creator = sender or initiator
-        test_digest, test_salt = digest(f"test-set-{label}"), salt(f"test-set-{label}")
-        commitment = commitment_to_test_set(chain.chain_id, market.address, creator.address, test_digest, test_salt)
-        params = default_params(chain.pending_timestamp, commitment, **overrides)
-        market.createTask(as_tuple(params), "store://spec", value=reward, sender=creator)
-        return TaskHandle(
-            market=market,
-            chain=chain,
-            task_id=market.taskCount(),
-            initiator=creator,
-            params=params,
-            reward=reward,
-            test_digest=test_digest,
-            test_salt=test_salt,
-        )
+        return open_task(market, chain, sender or initiator, reward, label, **overrides)
 
     return create

@@ -18,15 +18,7 @@ from eth_abi import decode
 from eth_utils import keccak
 from hexbytes import HexBytes
 
-from tests.utils.market import (
-    DEFAULT_REWARD,
-    TaskHandle,
-    as_tuple,
-    commitment_to_test_set,
-    default_params,
-    digest,
-    salt,
-)
+from tests.utils.market import TaskHandle, digest
 
 
 def _plain(value: Any) -> Any:
@@ -70,39 +62,6 @@ def only_event(receipt: Any, event: Any) -> dict[str, Any]:
     logs = list(receipt.decode_logs(event))
     assert len(logs) == 1, f"expected one {event.abi.name} log, got {len(logs)}"
     return dict(logs[0].event_arguments)
-
-
-def open_task(
-    market: Any,
-    chain: Any,
-    initiator: Any,
-    reward: int = DEFAULT_REWARD,
-    label: str = "test",
-    test_set_owner: Any = None,
-    **overrides: Any,
-) -> TaskHandle:
-    """Creates a task on any deployment (the `create_task` fixture serves the main one).
-
-    `test_set_owner` names the address the test set commitment is made for (the initiator by
-    default), to build a commitment that the initiator cannot open.
-    """
-    test_digest, test_salt = digest(f"test-set-{label}"), salt(f"test-set-{label}")
-    owner = _plain(test_set_owner or initiator)
-    commitment = commitment_to_test_set(
-        chain.chain_id, market.address, owner, test_digest, test_salt
-    )
-    params = default_params(chain.pending_timestamp, commitment, **overrides)
-    market.createTask(as_tuple(params), "store://spec", value=reward, sender=initiator)
-    return TaskHandle(
-        market=market,
-        chain=chain,
-        task_id=market.taskCount(),
-        initiator=initiator,
-        params=params,
-        reward=reward,
-        test_digest=test_digest,
-        test_salt=test_salt,
-    )
 
 
 def finish_round(

@@ -192,3 +192,36 @@ def as_tuple(params: dict[str, Any]) -> tuple:
         "parentTaskId",
     )
     return tuple(params[key] for key in order)
+
+
+def open_task(
+    market: Any,
+    chain: Any,
+    initiator: Any,
+    reward: int = DEFAULT_REWARD,
+    label: str = "test",
+    test_set_owner: Any = None,
+    **overrides: Any,
+) -> TaskHandle:
+    """Creates a task on any deployment (the `create_task` fixture serves the main one).
+
+    `test_set_owner` names the address the test set commitment is made for (the initiator by
+    default), to build a commitment that the initiator cannot open.
+    """
+    test_digest, test_salt = digest(f"test-set-{label}"), salt(f"test-set-{label}")
+    owner = getattr(test_set_owner or initiator, "address", test_set_owner or initiator)
+    commitment = commitment_to_test_set(
+        chain.chain_id, market.address, owner, test_digest, test_salt
+    )
+    params = default_params(chain.pending_timestamp, commitment, **overrides)
+    market.createTask(as_tuple(params), "store://spec", value=reward, sender=initiator)
+    return TaskHandle(
+        market=market,
+        chain=chain,
+        task_id=market.taskCount(),
+        initiator=initiator,
+        params=params,
+        reward=reward,
+        test_digest=test_digest,
+        test_salt=test_salt,
+    )

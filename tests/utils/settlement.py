@@ -14,14 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-
 from tests.utils.market import (
-    DEFAULT_REWARD,
     PHASE,
     TaskHandle,
-    as_tuple,
-    commitment_to_test_set,
-    default_params,
     digest,
     model_commitment,
     salt,
@@ -35,33 +30,6 @@ DEADLINES = (
     "scoreCommitDeadline",
     "scoreRevealDeadline",
 )
-
-
-def new_task(
-    market: Any,
-    chain: Any,
-    creator: Any,
-    reward: int = DEFAULT_REWARD,
-    label: str = "test",
-    **overrides: Any,
-) -> TaskHandle:
-    """Creates a task for `creator`; keyword arguments override TaskParams fields."""
-    test_digest, test_salt = digest(f"test-set-{label}"), salt(f"test-set-{label}")
-    commitment = commitment_to_test_set(
-        chain.chain_id, market.address, creator.address, test_digest, test_salt
-    )
-    params = default_params(chain.pending_timestamp, commitment, **overrides)
-    market.createTask(as_tuple(params), "store://spec", value=reward, sender=creator)
-    return TaskHandle(
-        market=market,
-        chain=chain,
-        task_id=market.taskCount(),
-        initiator=creator,
-        params=params,
-        reward=reward,
-        test_digest=test_digest,
-        test_salt=test_salt,
-    )
 
 
 def copy_of(task: TaskHandle) -> TaskHandle:

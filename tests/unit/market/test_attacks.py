@@ -12,7 +12,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
-from tests.utils.market import MIN_WINDOW, ROLE, digest, model_commitment, salt
+from tests.utils.market import MIN_WINDOW, ROLE, digest, model_commitment, salt, open_task
 from tests.utils.settlement import (  # noqa: F401
     Actor,
     Round,
@@ -20,7 +20,6 @@ from tests.utils.settlement import (  # noqa: F401
     copy_of,
     deadlines_of,
     finalize_all,
-    new_task,
     play,
 )
 
@@ -47,8 +46,8 @@ def arena(project, market, chain, accounts, initiator, contributors, verifiers, 
     refuser_c, refuser_v = actor(project.RevertingReceiver), actor(project.RevertingReceiver)
     c0, c1 = contributors[:2]
     v0, v1 = verifiers[:2]
-    first = new_task(market, chain, initiator, label="attack-first")
-    second = new_task(market, chain, initiator, label="attack-second", **deadlines_of(first))
+    first = open_task(market, chain, initiator, label="attack-first")
+    second = open_task(market, chain, initiator, label="attack-second", **deadlines_of(first))
     play(
         Round(
             first,
@@ -62,7 +61,7 @@ def arena(project, market, chain, accounts, initiator, contributors, verifiers, 
     )
     finalize_all(first, outsider)
     finalize_all(second, outsider)
-    fresh = new_task(market, chain, initiator, label="attack-fresh")
+    fresh = open_task(market, chain, initiator, label="attack-fresh")
     fresh.commit(c0)
     fresh.commit(c1)
     fresh.join(v0)
@@ -215,7 +214,7 @@ def test_reveal_test_set__commitment_copied_by_another_initiator__reverts(
 ):
     fresh = copy_of(arena.fresh)
     # The outsider opens a task whose test set commitment is a copy of the fresh task's.
-    copycat = new_task(
+    copycat = open_task(
         market,
         chain,
         outsider,
@@ -247,8 +246,8 @@ def test_reveal_model__commitment_replayed_elsewhere__reverts(
     else:  # a second deployment, with a task of the same id: only the market address differs
         target_market = deployer.deploy(project.LearningMarket, MIN_WINDOW)
         while target_market.taskCount() < fresh.task_id - 1:
-            new_task(target_market, chain, initiator, label="filler")
-    other = new_task(target_market, chain, initiator, label="replay")
+            open_task(target_market, chain, initiator, label="filler")
+    other = open_task(target_market, chain, initiator, label="replay")
     assert where == "another_task" or other.task_id == fresh.task_id
     target_market.commitModel(
         other.task_id, original, value=other.params["contributorStake"], sender=c0

@@ -3,13 +3,12 @@
 import ape
 import pytest
 
-from tests.utils.market import PHASE
+from tests.utils.market import PHASE, open_task
 from tests.utils.settlement import (  # noqa: F401
     Round,
     claim_measured,
     copy_of,
     finalize_all,
-    new_task,
     play,
 )
 
@@ -20,7 +19,7 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 def scored(market, chain, initiator, contributors, verifiers, outsider, accounts):
     """A task in its ScoreReveal window with every score revealed: contributors[0..2] revealed
     (medians 8000, 6000, 4000), contributors[3] never did; verifiers[2] is dishonest."""
-    task = new_task(market, chain, initiator, label="claim")
+    task = open_task(market, chain, initiator, label="claim")
     v0, v1, v2 = verifiers[:3]
     scores = {v0: [8_000, 6_000, 4_000], v1: [8_000, 6_000, 4_000], v2: [2_000, 6_000, 4_000]}
     play(Round(task, contributors[:4], verifiers[:3], scores, hidden=[contributors[3]]))

@@ -4,8 +4,9 @@ another address or replayed in another task or deployment, it never opens."""
 
 import pytest
 
-from tests.utils.lifecycle import only_event, open_task, reverts, same_contract
+from tests.utils.lifecycle import only_event, reverts, same_contract
 from tests.utils.market import (
+    open_task,
     DEFAULT_CONTRIBUTOR_STAKE,
     MIN_WINDOW,
     PHASE,

@@ -3,8 +3,9 @@ Also the market's one deployment parameter, the minimum window."""
 
 import pytest
 
-from tests.utils.lifecycle import finish_round, only_event, open_task, reverts, same_contract
+from tests.utils.lifecycle import finish_round, only_event, reverts, same_contract
 from tests.utils.market import (
+    open_task,
     DEFAULT_REWARD,
     MIN_WINDOW,
     PHASE,

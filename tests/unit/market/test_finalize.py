@@ -10,13 +10,12 @@ import math
 import ape
 import pytest
 
-from tests.utils.market import DEFAULT_CONTRIBUTOR_STAKE, DEFAULT_VERIFIER_STAKE, PHASE
+from tests.utils.market import DEFAULT_CONTRIBUTOR_STAKE, DEFAULT_VERIFIER_STAKE, PHASE, open_task
 from tests.utils.settlement import (  # noqa: F401
     Round,
     copy_of,
     deadlines_of,
     finalize_all,
-    new_task,
     play,
 )
 
@@ -62,11 +61,11 @@ def tasks(market, chain, initiator, contributors, verifiers, outsider):
     """Four tasks in step, all in the ScoreReveal window with every score revealed:
     main (4 submissions, 5 verifiers, 2 dishonest), silent (3 submissions, no verifier
     revealed), flat (2 submissions below the baseline) and even (4 verifiers)."""
-    main = new_task(market, chain, initiator, reward=REWARD, label="main")
+    main = open_task(market, chain, initiator, reward=REWARD, label="main")
     same = deadlines_of(main)
-    silent = new_task(market, chain, initiator, reward=REWARD, label="silent", **same)
-    flat = new_task(market, chain, initiator, reward=REWARD, label="flat", **same)
-    even = new_task(market, chain, initiator, reward=REWARD, label="even", **same)
+    silent = open_task(market, chain, initiator, reward=REWARD, label="silent", **same)
+    flat = open_task(market, chain, initiator, reward=REWARD, label="flat", **same)
+    even = open_task(market, chain, initiator, reward=REWARD, label="even", **same)
     play(
         Round(main, contributors[:4], verifiers, dict(zip(verifiers, columns(MAIN_SCORES)))),
         Round(

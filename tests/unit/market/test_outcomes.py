@@ -9,7 +9,7 @@ checks that the task then owes nothing and that the market's balance fell by the
 
 import pytest
 
-from tests.utils.market import DEFAULT_CONTRIBUTOR_STAKE as CS
+from tests.utils.market import DEFAULT_CONTRIBUTOR_STAKE as CS, open_task
 from tests.utils.market import DEFAULT_REWARD as R
 from tests.utils.market import DEFAULT_VERIFIER_STAKE as VS
 from tests.utils.settlement import (  # noqa: F401
@@ -17,7 +17,6 @@ from tests.utils.settlement import (  # noqa: F401
     deadlines_of,
     finalize_all,
     move_past,
-    new_task,
     pay_out,
     play,
 )
@@ -35,7 +34,7 @@ def test_outcome__settled_with_rewards__pro_rata_to_weight(market, chain, people
     contributors, verifiers, initiator, outsider = people
     c0, c1, c2 = contributors[:3]
     v0, v1, v2 = verifiers[:3]
-    task = new_task(market, chain, initiator)
+    task = open_task(market, chain, initiator)
     scores = {v0: [8_000, 6_100, 3_000], v1: [8_100, 6_000, 2_900], v2: [7_900, 6_000, 3_000]}
     play(Round(task, [c0, c1, c2], [v0, v1, v2], scores))
     finalize_all(task, outsider)
@@ -70,7 +69,7 @@ def test_outcome__nobody_above_baseline__pool_back_to_initiator(market, chain, p
     contributors, verifiers, initiator, outsider = people
     c0, c1 = contributors[:2]
     v0 = verifiers[0]
-    task = new_task(market, chain, initiator, baselineScore=5_000)
+    task = open_task(market, chain, initiator, baselineScore=5_000)
     play(Round(task, [c0, c1], [v0], {v0: [5_000, 4_000]}))
     finalize_all(task, outsider)
 
@@ -86,7 +85,7 @@ def test_outcome__no_verifier_revealed__equal_split_fee_and_stakes_to_initiator(
     c0, c1, c2 = contributors[:3]
     v0, v1 = verifiers[:2]
     reward = R + 2  # leaves 2 wei of dust in the equal split
-    task = new_task(market, chain, initiator, reward=reward)
+    task = open_task(market, chain, initiator, reward=reward)
     # v0 commits but never reveals; v1 never even commits.
     play(Round(task, [c0, c1, c2], [v0, v1], {v0: [9_000, 5_000, 1_000]}, withheld=[v0]))
     finalize_all(task, outsider)
@@ -112,7 +111,7 @@ def test_outcome__some_verifiers_dishonest__their_stakes_to_the_honest(market, c
     contributors, verifiers, initiator, outsider = people
     c0, c1 = contributors[:2]
     v0, v1, v2, v3, v4 = verifiers[:5]
-    task = new_task(market, chain, initiator)
+    task = open_task(market, chain, initiator)
     scores = {
         v0: [7_000, 5_000],
         v1: [7_000, 5_100],
@@ -149,7 +148,7 @@ def test_outcome__no_verifier_honest__fee_and_stakes_to_initiator(market, chain,
     contributors, verifiers, initiator, outsider = people
     c0, c1 = contributors[:2]
     v0, v1 = verifiers[:2]
-    task = new_task(market, chain, initiator)
+    task = open_task(market, chain, initiator)
     # Two verifiers 1000 apart (more than twice the tolerance 200): the median 7500 is 500
     # from each, so neither is honest.
     play(Round(task, [c0, c1], [v0, v1], {v0: [8_000, 5_000], v1: [7_000, 5_000]}))
@@ -175,7 +174,7 @@ def test_outcome__contributor_never_reveals__stake_into_contributors_pool(market
     contributors, verifiers, initiator, outsider = people
     c0, c1, c2 = contributors[:3]
     v0 = verifiers[0]
-    task = new_task(market, chain, initiator)
+    task = open_task(market, chain, initiator)
     play(Round(task, [c0, c1, c2], [v0], {v0: [6_000, 4_000]}, hidden=[c2]))
     finalize_all(task, outsider)
 
@@ -193,7 +192,7 @@ def test_outcome__abandoned_by_initiator__reward_shared_equally(market, chain, p
     contributors, verifiers, initiator, _ = people
     c0, c1, c2, c3 = contributors[:4]
     v0, v1 = verifiers[:2]
-    task = new_task(market, chain, initiator)
+    task = open_task(market, chain, initiator)
     # c3 never reveals; the initiator never reveals its test set.
     play(Round(task, [c0, c1, c2, c3], [v0, v1], hidden=[c3], reveal_test_set=False))
     move_past(task, "testReveal")
@@ -213,7 +212,7 @@ def test_outcome__no_model_revealed__unfulfilled(market, chain, people):
     contributors, verifiers, initiator, _ = people
     c0, c1 = contributors[:2]
     v0, v1 = verifiers[:2]
-    task = new_task(market, chain, initiator)
+    task = open_task(market, chain, initiator)
     play(Round(task, [c0, c1], [v0, v1], hidden=[c0, c1]))
     move_past(task, "reveal")
     assert task.phase() == "Unfulfilled"
@@ -225,7 +224,7 @@ def test_outcome__no_model_revealed__unfulfilled(market, chain, people):
 def test_outcome__cancelled__reward_and_stakes_back(market, chain, people):
     _, verifiers, initiator, _ = people
     v0, v1 = verifiers[:2]
-    task = new_task(market, chain, initiator)
+    task = open_task(market, chain, initiator)
     play(Round(task, [], [v0, v1]))
     market.cancelTask(task.task_id, sender=initiator)
     assert task.phase() == "Cancelled"
@@ -238,10 +237,10 @@ def test_outcome__two_tasks_at_once__paid_from_their_own_funds(market, chain, pe
     c0, c1, c2 = contributors[:3]
     v0 = verifiers[0]
     market_before = market.balance
-    first = new_task(market, chain, initiator, label="first")
+    first = open_task(market, chain, initiator, label="first")
     # The second task: other amounts, the same contributor c0 and verifier v0.
     cs2, vs2, r2 = 3 * 10**16, 5 * 10**16, 3 * 10**18
-    second = new_task(
+    second = open_task(
         market,
         chain,
         initiator,
@@ -287,7 +286,7 @@ def test_outcome__two_tasks_at_once__paid_from_their_own_funds(market, chain, pe
 def test_outcome__rewards_monotone_in_median(market, chain, people):
     contributors, verifiers, initiator, outsider = people
     v0, v1, v2 = verifiers[:3]
-    task = new_task(market, chain, initiator, reward=R + 12_345)  # odd amounts: every share rounds
+    task = open_task(market, chain, initiator, reward=R + 12_345)  # odd amounts: every share rounds
     scores = {
         v0: [9_000, 3_000, 7_000, 6_999],
         v1: [9_100, 3_000, 7_000, 7_000],

@@ -3,8 +3,8 @@ model becomes a submission in reveal order. Also the paginated view of the submi
 
 import pytest
 
-from tests.utils.lifecycle import only_event, open_task, reverts
-from tests.utils.market import PHASE, ROLE, digest, model_commitment, salt
+from tests.utils.lifecycle import only_event, reverts
+from tests.utils.market import PHASE, ROLE, digest, model_commitment, open_task, salt
 
 ZERO = b"\x00" * 32
 

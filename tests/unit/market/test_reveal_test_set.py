@@ -3,8 +3,8 @@ TestReveal window (after the models are revealed), once; score commits open at o
 
 import pytest
 
-from tests.utils.lifecycle import only_event, open_task, reverts
-from tests.utils.market import PHASE, commitment_to_test_set, digest, salt
+from tests.utils.lifecycle import only_event, reverts
+from tests.utils.market import PHASE, commitment_to_test_set, digest, open_task, salt
 
 ZERO = b"\x00" * 32
 

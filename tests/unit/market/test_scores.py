@@ -3,11 +3,10 @@
 import ape
 import pytest
 
-from tests.utils.market import PHASE, salt, score_commitment
+from tests.utils.market import PHASE, salt, score_commitment, open_task
 from tests.utils.settlement import (  # noqa: F401
     copy_of,
     deadlines_of,
-    new_task,
 )
 
 SCORES = [8_000, 6_000]  # one per submission: two contributors reveal
@@ -18,8 +17,8 @@ def two_tasks(market, chain, initiator, contributors, verifiers, outsider):
     """Two tasks in step, each with two revealed models and four verifiers (verifiers[0] is in
     both), left in the Reveal window: the test set is not revealed yet. (Every session fixture
     the module uses is requested here, so that ape's snapshots nest and nothing is rebuilt.)"""
-    task = new_task(market, chain, initiator, label="scores")
-    other = new_task(market, chain, initiator, label="scores-other", **deadlines_of(task))
+    task = open_task(market, chain, initiator, label="scores")
+    other = open_task(market, chain, initiator, label="scores-other", **deadlines_of(task))
     for t in (task, other):
         for contributor in contributors[:2]:
             t.commit(contributor)
