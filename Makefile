@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 APE := $(CURDIR)/.venv/bin/ape
 
-.PHONY: setup demo test compile clean
+.PHONY: setup demo test compile clean slither coverage gas-benchmark
 
 setup:  ## install the toolchain (Python venv, npm packages, solc adapter); quick when done
 	@tools/setup.sh
@@ -18,6 +18,16 @@ test: setup  ## the whole test suite, on a fresh compile
 
 compile: setup  ## compile the contracts
 	$(APE) compile
+
+slither: setup  ## static analysis of contracts/ (slither.config.json); fails on any finding not triaged in docs/slither-triage.md
+	$(CURDIR)/.venv/bin/slither contracts/ --config-file slither.config.json
+
+coverage: setup  ## line, statement, function and branch coverage of contracts/ over the test suite (ARGS: pytest arguments)
+	$(APE) compile --force
+	PYTHONPATH=$(CURDIR) $(APE) test -p tools.coverage.plugin $(ARGS)
+
+gas-benchmark: setup  ## gas per action and per contributor of whole tasks (1-200 contributors x 1-9 verifiers) beside each action's floor; rewrites the tables in docs/gas.md (ARGS: script options)
+	$(APE) run gas_benchmark $(ARGS)
 
 clean:  ## remove build outputs (keeps the installed toolchain)
 	rm -rf .build .cache .hypothesis .pytest_cache

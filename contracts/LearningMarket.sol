@@ -167,6 +167,7 @@ contract LearningMarket is ILearningMarket, Escrow {
 
         uint256 count = task.revealedCount;
         uint256 cursor = task.finalizeCursor;
+        // slither-disable-next-line uninitialized-local (no step taken yet)
         uint256 steps;
         if (task.finalizeStage == STAGE_MEDIANS) {
             if (task.revealedVerifiers != 0) {
@@ -233,6 +234,7 @@ contract LearningMarket is ILearningMarket, Escrow {
     /// @dev The median score of one submission; flags every verifier outside tolerance of it.
     function _medianAndJudge(Panel memory panel, uint256 index) private returns (uint16 median) {
         mapping(uint256 => uint256[]) storage scores = _scores[panel.taskId];
+        // slither-disable-next-line uninitialized-local (no score gathered yet)
         uint256 n;
         for (uint256 v; v < panel.verifierCount; ++v) {
             if (panel.revealed & (uint64(1) << v) != 0) panel.sorted[n++] = scores[v].at(index);

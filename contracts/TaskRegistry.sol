@@ -169,6 +169,7 @@ abstract contract TaskRegistry is ILearningMarket {
                                VALIDATION
     //////////////////////////////////////////////////////////////*/
 
+    // slither-disable-next-line cyclomatic-complexity (a flat list of independent guards)
     function _validate(TaskParams calldata params) private view {
         if (params.specDigest == bytes32(0) || params.testSetCommitment == bytes32(0)) revert ZeroDigest();
         if (params.contributorStake == 0 || params.verifierStake == 0) revert ZeroStake();

@@ -12,6 +12,7 @@ library Median {
     /// values rounded down. `values` must not be empty; it is left sorted.
     function compute(uint256[] memory values) internal pure returns (uint256) {
         uint256 count = values.length;
+        // slither-disable-next-line unused-return (sorts in place and returns the same array)
         Arrays.sort(values);
         uint256 upper = values[count / 2];
         if (count % 2 == 1) return upper;

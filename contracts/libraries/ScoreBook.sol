@@ -10,6 +10,7 @@ library ScoreBook {
     /// @notice Writes `scores` into `words`, which must be empty.
     function store(uint256[] storage words, uint16[] calldata scores) internal {
         uint256 count = scores.length;
+        // slither-disable-next-line uninitialized-local (an empty word)
         uint256 word;
         for (uint256 i; i < count; ++i) {
             word |= uint256(scores[i]) << ((i % PER_WORD) * 16);

@@ -1,0 +1,1 @@
+"""Contract coverage for ape on anvil: see tools/coverage/plugin.py."""
