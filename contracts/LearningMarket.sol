@@ -26,13 +26,14 @@ contract LearningMarket is ILearningMarket, Escrow {
         bool claimed;
         bool revealed; // contributor: model revealed; verifier: scores revealed
         uint16 index; // contributor: submission index once revealed; verifier: join order
-        bytes32 commitment; // contributor: model commitment; verifier: score commitment
+        // contributor: model commitment, then (spent by the reveal) the model digest;
+        // verifier: score commitment
+        bytes32 commitment;
     }
 
     struct Submission {
         address contributor;
         uint16 medianScore;
-        bytes32 modelDigest;
     }
 
     mapping(uint256 taskId => mapping(address account => Member)) private _members;
@@ -98,7 +99,8 @@ contract LearningMarket is ILearningMarket, Escrow {
         member.revealed = true;
         member.index = index;
         _revealedDigests[taskId][modelDigest] = true;
-        _submissions[taskId].push(Submission({contributor: msg.sender, medianScore: 0, modelDigest: modelDigest}));
+        member.commitment = modelDigest; // the commitment is spent: keep the digest in its slot
+        _submissions[taskId].push(Submission({contributor: msg.sender, medianScore: 0}));
         emit ModelRevealed(taskId, msg.sender, index, modelDigest, uri);
     }
 
@@ -206,7 +208,9 @@ contract LearningMarket is ILearningMarket, Escrow {
             dishonest: task.dishonestVerifiers,
             tolerance: task.toleranceBps,
             // One buffer for all steps: memory is never freed, so it is allocated once per call.
-            sorted: new uint256[](_popcount(revealed))
+            sorted: new uint256[](_popcount(revealed)),
+            words: new uint256[](task.verifierCount),
+            wordIndex: type(uint256).max
         });
         Submission[] storage submissions = _submissions[taskId];
         for (; cursor < count && steps < maxSteps; (++cursor, ++steps)) {
@@ -229,6 +233,8 @@ contract LearningMarket is ILearningMarket, Escrow {
         uint64 dishonest;
         uint256 tolerance;
         uint256[] sorted;
+        uint256[] words;
+        uint256 wordIndex;
     }
 
     /// @dev The median score of one submission; flags every verifier outside tolerance of it.
@@ -236,14 +242,27 @@ contract LearningMarket is ILearningMarket, Escrow {
         mapping(uint256 => uint256[]) storage scores = _scores[panel.taskId];
         // slither-disable-next-line uninitialized-local (no score gathered yet)
         uint256 n;
+        // Sixteen submissions share a word: read each verifier's word once per sixteen steps.
+        uint256 wordIndex = ScoreBook.wordOf(index);
+        if (wordIndex != panel.wordIndex) {
+            for (uint256 v; v < panel.verifierCount; ++v) {
+                if (panel.revealed & (uint64(1) << v) != 0) panel.words[v] = scores[v][wordIndex];
+            }
+            panel.wordIndex = wordIndex;
+        }
         for (uint256 v; v < panel.verifierCount; ++v) {
-            if (panel.revealed & (uint64(1) << v) != 0) panel.sorted[n++] = scores[v].at(index);
+            if (panel.revealed & (uint64(1) << v) != 0) panel.sorted[n++] = ScoreBook.fromWord(panel.words[v], index);
         }
         median = uint16(Median.compute(panel.sorted));
+        // sorted: when the lowest and the highest score lie within tolerance, every score does
+        if (
+            _distance(panel.sorted[0], median) <= panel.tolerance
+                && _distance(panel.sorted[n - 1], median) <= panel.tolerance
+        ) return median;
         for (uint256 v; v < panel.verifierCount; ++v) {
             uint64 bit = uint64(1) << v;
             if (panel.revealed & bit == 0 || panel.dishonest & bit != 0) continue;
-            uint16 score = scores[v].at(index);
+            uint16 score = ScoreBook.fromWord(panel.words[v], index);
             if (_distance(score, median) > panel.tolerance) {
                 panel.dishonest |= bit;
                 emit VerifierDishonest(panel.taskId, _verifiers[panel.taskId][v], index, score, median);
@@ -359,11 +378,14 @@ contract LearningMarket is ILearningMarket, Escrow {
     }
 
     function _claimed(uint256 taskId, address account) internal view override returns (bool) {
-        return _members[taskId][account].claimed;
+        Task storage task = _tasks[taskId];
+        return account == task.initiator ? task.initiatorClaimed : _members[taskId][account].claimed;
     }
 
     function _markClaimed(uint256 taskId, address account) internal override {
-        _members[taskId][account].claimed = true;
+        Task storage task = _tasks[taskId];
+        if (account == task.initiator) task.initiatorClaimed = true;
+        else _members[taskId][account].claimed = true;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -419,7 +441,7 @@ contract LearningMarket is ILearningMarket, Escrow {
             Submission storage submission = _submissions[taskId][i];
             views[i - start] = SubmissionView({
                 contributor: submission.contributor,
-                modelDigest: submission.modelDigest,
+                modelDigest: _members[taskId][submission.contributor].commitment,
                 medianScore: submission.medianScore,
                 reward: settled ? _rewardOf(taskId, task, phase, i) : 0
             });
@@ -461,13 +483,13 @@ contract LearningMarket is ILearningMarket, Escrow {
         Phase phase = _phase(task);
         bool settled = phase == Phase.Finalized || phase == Phase.Cancelled || phase == Phase.Unfulfilled
             || phase == Phase.Abandoned;
-        if (!settled || _members[taskId][account].claimed) return 0;
+        if (!settled || _claimed(taskId, account)) return 0;
         return _entitlement(taskId, task, account);
     }
 
     /// @inheritdoc ILearningMarket
     function hasClaimed(uint256 taskId, address account) external view returns (bool) {
-        return _members[taskId][account].claimed;
+        return _claimed(taskId, account);
     }
 
     /// @inheritdoc ILearningMarket

@@ -51,6 +51,7 @@ abstract contract TaskRegistry is ILearningMarket {
         uint8 finalizeStage;
         bool cancelled;
         bool testRevealed;
+        bool initiatorClaimed;
         uint64 revealedVerifiers; // bit i: verifier i revealed its scores
         // slot 4
         uint64 dishonestVerifiers; // bit i: a score of verifier i lies outside tolerance
@@ -143,6 +144,7 @@ abstract contract TaskRegistry is ILearningMarket {
     function _phase(Task storage task) internal view returns (Phase) {
         if (task.initiator == address(0)) return Phase.None;
         if (task.cancelled) return Phase.Cancelled;
+        if (task.finalizeStage == STAGE_DONE) return Phase.Finalized; // only ever after the deadlines
         uint256 time = block.timestamp;
         if (time <= task.commitDeadline) return Phase.Commit;
         if (time <= task.revealDeadline) return Phase.Reveal;

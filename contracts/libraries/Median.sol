@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Arrays} from "@openzeppelin/contracts/utils/Arrays.sol";
-
 /// @title Median
 /// @notice The median of a short list of scores.
-/// @dev Sorts in place with OpenZeppelin's {Arrays-sort}. The list is bounded by the
-/// market's verifier cap, so the sort is bounded too.
+/// @dev Sorts in place by insertion. The list is one score per verifier, at most the
+/// market's verifier cap (64), and nearly sorted or all equal when verifiers agree: there
+/// insertion sort is linear, where OpenZeppelin's {Arrays-sort} (a quicksort with the first
+/// element as pivot) is quadratic. See docs/gas.md.
 library Median {
     /// @notice The middle value of `values`; for an even count, the mean of the two middle
     /// values rounded down. `values` must not be empty; it is left sorted.
     function compute(uint256[] memory values) internal pure returns (uint256) {
         uint256 count = values.length;
-        // slither-disable-next-line unused-return (sorts in place and returns the same array)
-        Arrays.sort(values);
+        unchecked {
+            for (uint256 i = 1; i < count; ++i) {
+                uint256 value = values[i];
+                uint256 j = i;
+                for (; j != 0 && values[j - 1] > value; --j) {
+                    values[j] = values[j - 1];
+                }
+                values[j] = value;
+            }
+        }
         uint256 upper = values[count / 2];
         if (count % 2 == 1) return upper;
         // floor((a + b) / 2) without overflow

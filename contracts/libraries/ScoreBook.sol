@@ -23,7 +23,17 @@ library ScoreBook {
 
     /// @notice The score at `index`.
     function at(uint256[] storage words, uint256 index) internal view returns (uint16) {
-        return uint16(words[index / PER_WORD] >> ((index % PER_WORD) * 16));
+        return fromWord(words[wordOf(index)], index);
+    }
+
+    /// @notice Which word holds the score at `index`.
+    function wordOf(uint256 index) internal pure returns (uint256) {
+        return index / PER_WORD;
+    }
+
+    /// @notice The score at `index`, read from the word that holds it.
+    function fromWord(uint256 word, uint256 index) internal pure returns (uint16) {
+        return uint16(word >> ((index % PER_WORD) * 16));
     }
 
     /// @notice The first `count` scores.
