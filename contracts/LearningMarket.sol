@@ -152,7 +152,7 @@ contract LearningMarket is ILearningMarket, Escrow {
         }
 
         member.revealed = true;
-        task.revealedVerifiers |= uint64(1) << member.index;
+        task.revealedVerifiers |= _bit(member.index);
         _scores[taskId][member.index].store(scores);
         emit ScoresRevealed(taskId, msg.sender, scores);
     }
@@ -246,12 +246,12 @@ contract LearningMarket is ILearningMarket, Escrow {
         uint256 wordIndex = ScoreBook.wordOf(index);
         if (wordIndex != panel.wordIndex) {
             for (uint256 v; v < panel.verifierCount; ++v) {
-                if (panel.revealed & (uint64(1) << v) != 0) panel.words[v] = scores[v][wordIndex];
+                if (panel.revealed & _bit(v) != 0) panel.words[v] = scores[v][wordIndex];
             }
             panel.wordIndex = wordIndex;
         }
         for (uint256 v; v < panel.verifierCount; ++v) {
-            if (panel.revealed & (uint64(1) << v) != 0) panel.sorted[n++] = ScoreBook.fromWord(panel.words[v], index);
+            if (panel.revealed & _bit(v) != 0) panel.sorted[n++] = ScoreBook.fromWord(panel.words[v], index);
         }
         median = uint16(Median.compute(panel.sorted));
         // sorted: when the lowest and the highest score lie within tolerance, every score does
@@ -260,7 +260,7 @@ contract LearningMarket is ILearningMarket, Escrow {
                 && _distance(panel.sorted[n - 1], median) <= panel.tolerance
         ) return median;
         for (uint256 v; v < panel.verifierCount; ++v) {
-            uint64 bit = uint64(1) << v;
+            uint64 bit = _bit(v);
             if (panel.revealed & bit == 0 || panel.dishonest & bit != 0) continue;
             uint16 score = ScoreBook.fromWord(panel.words[v], index);
             if (_distance(score, median) > panel.tolerance) {
@@ -533,7 +533,7 @@ contract LearningMarket is ILearningMarket, Escrow {
     }
 
     function _isHonest(Task storage task, uint256 verifierIndex) private view returns (bool) {
-        uint64 bit = uint64(1) << verifierIndex;
+        uint64 bit = _bit(verifierIndex);
         return task.revealedVerifiers & bit != 0 && task.dishonestVerifiers & bit == 0;
     }
 
@@ -561,6 +561,11 @@ contract LearningMarket is ILearningMarket, Escrow {
 
     function _distance(uint256 a, uint256 b) private pure returns (uint256) {
         return a > b ? a - b : b - a;
+    }
+
+    /// @dev Verifier `index`'s bit in a verifier set (index < MAX_VERIFIERS_CAP = 64).
+    function _bit(uint256 index) private pure returns (uint64) {
+        return uint64(1) << uint64(index);
     }
 
     /// @dev Number of set bits (at most 64 iterations).
