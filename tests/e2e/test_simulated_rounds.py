@@ -112,3 +112,21 @@ def test_simulation__second_round__starts_from_the_published_fused_model(simulat
     assert market.getTask(second.task_id).params.parentTaskId == first.task_id
     assert market.getTask(first.task_id).fusedModelDigest != b"\x00" * 32
     assert report.conserved
+
+
+def test_simulation__every_adversary_at_once__each_meets_its_outcome(simulate):
+    report = simulate(contributors=6, free_riders=1, copiers=1, poisoners=1, verifiers=3, dishonest_verifiers=1)
+
+    (round_,) = report.rounds
+    assert round_.phase == "Finalized"
+    (free_rider,) = _by_behaviour(round_.contributors, "free-rider")
+    (copier,) = _by_behaviour(round_.contributors, "copier")
+    (poisoner,) = _by_behaviour(round_.contributors, "poisoner")
+    honest = _by_behaviour(round_.contributors, "honest")
+    assert (free_rider.revealed, free_rider.reward + free_rider.stake_back) == (False, 0)
+    assert (copier.refusal, copier.reward + copier.stake_back) == ("CommitmentMismatch", 0)
+    assert poisoner.reward < min(c.reward for c in honest)
+    (liar,) = _by_behaviour(round_.verifiers, "dishonest")
+    assert (liar.honest, liar.fee + liar.stake_back) == (False, 0)
+    assert all(v.honest for v in _by_behaviour(round_.verifiers, "honest"))
+    assert report.conserved

@@ -38,7 +38,10 @@ def test_full_round__rewards_follow_median_scores(create_task, contributors, ver
     owed = sum(market.owed(task.task_id, a) for a in (alice, bob, v1, v2, v3, initiator))
     assert owed == total_in
     assert market.phaseOf(task.task_id) == PHASE["Finalized"]
+    balance_before = market.balance
     for a in (alice, bob, v1, v2, initiator):
         if market.owed(task.task_id, a):
             market.claim(task.task_id, sender=a)
-    assert market.getTask(task.task_id).paidOut == total_in
+    # Plain views only: this round also feeds `make gas` (ape's --gas cannot decode struct returns).
+    assert balance_before - market.balance == total_in
+    assert all(market.owed(task.task_id, a) == 0 for a in (alice, bob, v1, v2, v3, initiator))
