@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Commitments} from "../libraries/Commitments.sol";
+
+/// @title CommitmentsHarness
+/// @notice Test harness, never deployed on a real network: exposes the internal {Commitments}
+/// library so property tests can compare it with eth_abi and keccak in Python. The library
+/// binds every commitment to `address(this)`: here, the harness's address.
+contract CommitmentsHarness {
+    /// @notice {Commitments-model}.
+    function model(uint256 taskId, address contributor, bytes32 modelDigest, bytes32 salt)
+        external
+        view
+        returns (bytes32)
+    {
+        return Commitments.model(taskId, contributor, modelDigest, salt);
+    }
+
+    /// @notice {Commitments-scores}.
+    function scores(uint256 taskId, address verifier, uint16[] memory scoreList, bytes32 salt)
+        external
+        view
+        returns (bytes32)
+    {
+        return Commitments.scores(taskId, verifier, scoreList, salt);
+    }
+
+    /// @notice {Commitments-testSet}.
+    function testSet(address initiator, bytes32 testDigest, bytes32 salt) external view returns (bytes32) {
+        return Commitments.testSet(initiator, testDigest, salt);
+    }
+}
