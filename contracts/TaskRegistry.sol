@@ -152,7 +152,7 @@ abstract contract TaskRegistry is ILearningMarket {
         if (!task.testRevealed) return time <= task.testRevealDeadline ? Phase.TestReveal : Phase.Abandoned;
         if (time <= task.scoreCommitDeadline) return Phase.ScoreCommit;
         if (time <= task.scoreRevealDeadline) return Phase.ScoreReveal;
-        return task.finalizeStage == STAGE_DONE ? Phase.Finalized : Phase.Finalizing;
+        return Phase.Finalizing; // Finalized was returned above, as soon as finalize completed
     }
 
     /// @dev Reverts with {WrongPhase} unless the task is in `required` now.
