@@ -44,6 +44,7 @@ class Reason(str, Enum):
     BALANCE_TOO_LOW = "balance-too-low"
     DIGEST_MISMATCH = "digest-mismatch"
     FILE_MISSING = "file-missing"
+    STORE_UNAVAILABLE = "store-unavailable"
     BAD_FILE = "bad-file"
     DUPLICATE_MODEL = "duplicate-model"
     COMMITMENTS_EXIST = "commitments-exist"
@@ -306,19 +307,17 @@ def require_balance(market: MarketClient, address: str, value: int, what: str) -
 
 def fetch_verified(store: Any, digest: bytes, what: str) -> bytes:
     """The bytes of `digest` from the store, refused unless their SHA-256 is that digest."""
-    from ml.store import StoreError
+    from content import DigestMismatch, StoreMissing, StoreUnavailable
 
     try:
         return store.get(digest)
-    except StoreError as error:
-        if error.__cause__ is not None:
-            raise PreflightRefusal(
-                Reason.FILE_MISSING,
-                f"the {what} 0x{digest.hex()} cannot be fetched from the store ({error.__cause__}); "
-                "fetch the file into the store first.",
-            ) from error
+    except DigestMismatch as error:
         raise PreflightRefusal(
             Reason.DIGEST_MISMATCH,
             f"the {what} in the store does not match its digest 0x{digest.hex()} (it was corrupted or replaced), "
             "so it is not used: fetch it again.",
         ) from error
+    except StoreMissing as error:
+        raise PreflightRefusal(Reason.FILE_MISSING, f"the {what} is missing: {error}") from error
+    except StoreUnavailable as error:
+        raise PreflightRefusal(Reason.STORE_UNAVAILABLE, f"the {what} cannot be fetched: {error}") from error

@@ -56,7 +56,7 @@ class DigestType(click.ParamType):
             return value
         text = str(value).strip()
         if text.startswith("b"):
-            from ml.modelfile import CidError, cid_to_digest
+            from content import CidError, cid_to_digest
 
             try:
                 return cid_to_digest(text)
@@ -121,21 +121,9 @@ def keyring_option() -> Any:
 
 def open_store(location: str, fetch: str | None = None) -> Any:
     """A LocalStore for a directory, an IpfsHttpStore for an http(s) URL; fetching from `fetch` what it lacks."""
-    from ml.store import IpfsHttpStore, LocalStore
+    from content import open_store as open_content_store
 
-    from learning_market.stores import FetchingStore
-
-    def one(where: str) -> Any:
-        if where.startswith(("http://", "https://")):
-            return IpfsHttpStore(where)
-        return LocalStore(Path(where).expanduser())
-
-    store = one(location)
-    if fetch is None:
-        return store
-    if not isinstance(store, LocalStore):
-        raise click.BadOptionUsage("fetch", "--fetch needs --store to be a directory")
-    return FetchingStore(store, one(fetch))
+    return open_content_store(location, fetch)
 
 
 def open_keyring(directory: Path | None) -> Keyring:
@@ -176,7 +164,7 @@ def connect(market_address: str) -> Any:
 def explained() -> Iterator[None]:
     """Turns every refusal (pre-flight, the market's, the keyring's, the store's, a bad file) into one sentence."""
     from ml.data import DatasetError
-    from ml.store import StoreError
+    from content import StoreError
 
     from learning_market.checks import PreflightRefusal
     from learning_market.keyring import KeyringError

@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any
 
 from ml import Dataset, TaskSpec, TrainConfig, accuracy_bps, build_model, decode_model, encode_model, flip_labels, train
-from ml.store import ContentStore
+from content import ContentStore
 
 from learning_market.commitments import model_commitment, new_salt
 from learning_market.market import MarketClient

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ml import Dataset, Model, TaskSpec, decode_model, encode_dataset, encode_model, fuse, sha256_digest
-from ml.store import ContentStore
+from content import ContentStore, sha256_digest
+from ml import Dataset, Model, TaskSpec, decode_model, encode_dataset, encode_model, fuse
 
 from learning_market.commitments import new_salt, test_set_commitment
 from learning_market.market import MarketClient

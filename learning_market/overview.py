@@ -56,7 +56,7 @@ def overview(market: MarketClient, task_id: int, account: str | None = None) -> 
 
 
 def _digest(value: bytes) -> str:
-    from ml.modelfile import digest_to_cid
+    from content import digest_to_cid
 
     return f"0x{value.hex()}  {digest_to_cid(value)}"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from content import LocalStore
 from ml import (
     Dataset,
-    LocalStore,
     TaskSpec,
     TrainConfig,
     accuracy_bps,

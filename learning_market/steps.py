@@ -198,8 +198,8 @@ def create_task(
     if parent_task_id:
         _check_parent(session, parent_task_id, spec)
 
+    from content import sha256_digest
     from ml.data import encode_dataset
-    from ml.modelfile import sha256_digest
 
     spec_file = spec.to_json_bytes()
     spec_digest = session.store.put(spec_file)
@@ -225,7 +225,8 @@ def create_task(
 
 def with_initial_model(store: Any, spec: Any, model_file: bytes) -> Any:
     """The spec naming `model_file` (put into the store) as the model contributors start from."""
-    from ml.modelfile import ModelFileError, decode_model, sha256_digest
+    from content import sha256_digest
+    from ml.modelfile import ModelFileError, decode_model
 
     try:
         decode_model(model_file)
@@ -412,7 +413,8 @@ def train_for_task(
     `commit_model` commits by default).
     """
     from ml.evaluate import accuracy_bps
-    from ml.modelfile import digest_to_cid, encode_model
+    from content import digest_to_cid
+    from ml.modelfile import encode_model
     from ml.models import build_model
     from ml.train import TrainConfig, set_seed, train
 

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 
 from ml import ModelFileError, accuracy_bps, decode_dataset, decode_model
-from ml.store import ContentStore
+from content import ContentStore, StoreError
 
 from learning_market.commitments import new_salt, score_commitment
 from learning_market.market import MarketClient
@@ -59,7 +59,7 @@ class Verifier:
         try:
             model = decode_model(self.store.get(digest), digest)
             return accuracy_bps(model.module, test_set)
-        except (ModelFileError, OSError, RuntimeError, ValueError):
+        except (ModelFileError, StoreError, RuntimeError, ValueError):
             return 0
 
     def commit_scores(self, task_id: int) -> None:

@@ -13,15 +13,7 @@ from ml.data import (
 )
 from ml.evaluate import accuracy_bps, predict_logits
 from ml.fusion import STRATEGIES, FusionError, fuse
-from ml.modelfile import (
-    CidError,
-    ModelFileError,
-    cid_to_digest,
-    decode_model,
-    digest_to_cid,
-    encode_model,
-    sha256_digest,
-)
+from ml.modelfile import ModelFileError, decode_model, encode_model
 from ml.models import (
     Architecture,
     ArchitectureError,
@@ -31,36 +23,28 @@ from ml.models import (
     register_architecture,
 )
 from ml.spec import SpecError, TaskSpec
-from ml.store import ContentStore, IpfsHttpStore, LocalStore, StoreError
 from ml.train import EpochMetrics, GradientTransform, TrainConfig, TrainResult, set_seed, train
 
 __all__ = [
     "STRATEGIES",
     "Architecture",
     "ArchitectureError",
-    "CidError",
-    "ContentStore",
     "Dataset",
     "DatasetError",
     "EpochMetrics",
     "FusionError",
     "GradientTransform",
-    "IpfsHttpStore",
-    "LocalStore",
     "Model",
     "ModelFileError",
     "SpecError",
-    "StoreError",
     "TaskSpec",
     "TrainConfig",
     "TrainResult",
     "accuracy_bps",
     "architecture_names",
     "build_model",
-    "cid_to_digest",
     "decode_dataset",
     "decode_model",
-    "digest_to_cid",
     "encode_dataset",
     "encode_model",
     "flip_labels",
@@ -70,7 +54,6 @@ __all__ = [
     "predict_logits",
     "register_architecture",
     "set_seed",
-    "sha256_digest",
     "shard_dataset",
     "split_dataset",
     "train",

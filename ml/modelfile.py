@@ -1,10 +1,7 @@
-"""Model files (safetensors weights + the architecture as JSON metadata), digests and IPFS CIDs."""
+"""Model files: safetensors weights and the architecture as JSON metadata."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 
 import safetensors
@@ -12,6 +9,7 @@ import torch
 from safetensors.torch import save as save_tensors
 from torch import nn
 
+from content import sha256_digest
 from ml.models import (
     Architecture,
     ArchitectureError,
@@ -28,22 +26,9 @@ ARCHITECTURE_METADATA_KEY = "learning_market.architecture"
 # safetensors dtype names of the tensors a model file may hold
 _DTYPE_NAMES = {torch.float32: "F32"}
 
-# CIDv1 prefix: version 1, raw codec 0x55, sha2-256 multihash 0x12 of 0x20 bytes
-_CID_PREFIX = bytes([0x01, 0x55, 0x12, 0x20])
-_MULTIBASE_BASE32 = "b"
-
 
 class ModelFileError(ValueError):
     """Bytes that are not a well-formed model file, or not the file that was asked for."""
-
-
-class CidError(ValueError):
-    """A string that is not a CIDv1 (base32, raw codec, sha2-256)."""
-
-
-def sha256_digest(data: bytes) -> bytes:
-    """The 32-byte SHA-256 digest of `data`: the content address recorded on chain."""
-    return hashlib.sha256(data).digest()
 
 
 def encode_model(model: nn.Module, architecture: Architecture) -> bytes:
@@ -131,31 +116,3 @@ def _tensor(view: dict) -> torch.Tensor:
     # only F32 tensors get here (checked against the architecture), stored little-endian
     flat = torch.frombuffer(view["data"], dtype=torch.float32) if view["data"] else torch.empty(0)
     return flat.reshape(view["shape"])
-
-
-def digest_to_cid(digest: bytes) -> str:
-    """The IPFS CIDv1 (raw codec, sha2-256, base32) of the file with this SHA-256 digest."""
-    if len(digest) != 32:
-        raise CidError(f"a SHA-256 digest has 32 bytes, got {len(digest)}")
-    return _MULTIBASE_BASE32 + base64.b32encode(_CID_PREFIX + digest).decode(
-        "ascii"
-    ).lower().rstrip("=")
-
-
-def cid_to_digest(cid: str) -> bytes:
-    """The SHA-256 digest inside a CIDv1 (raw codec, sha2-256, base32 'b...')."""
-    if not cid.startswith(_MULTIBASE_BASE32):
-        raise CidError(f"expected a base32 CIDv1 starting with 'b', got {cid!r}")
-    body = cid[1:]
-    if body != body.lower():
-        raise CidError(f"base32 CIDs are lowercase, got {cid!r}")
-    try:
-        raw = base64.b32decode(body.upper() + "=" * (-len(body) % 8))
-    except (binascii.Error, ValueError) as error:
-        raise CidError(f"not base32: {cid!r}") from error
-    if len(raw) != len(_CID_PREFIX) + 32 or not raw.startswith(_CID_PREFIX):
-        raise CidError(f"not a CIDv1 of a raw block with a sha2-256 digest: {cid!r}")
-    digest = raw[len(_CID_PREFIX) :]
-    if digest_to_cid(digest) != cid:
-        raise CidError(f"not the canonical base32 spelling of its CID: {cid!r}")
-    return digest

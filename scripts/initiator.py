@@ -136,7 +136,7 @@ def fuse_and_publish(
         published = steps.fuse_and_publish(
             me, task_id, strategy, data, num_byzantine=byzantine, publish=open_store(publish) if publish else None
         )
-    from ml.modelfile import digest_to_cid
+    from content import digest_to_cid
 
     cli_ctx.logger.success(f"fused {published.members} paid model(s) of task {task_id} by {strategy!r}")
     click.echo(f"fused model: 0x{published.digest.hex()} (CID {digest_to_cid(published.digest)})")

@@ -20,8 +20,8 @@ from learning_market.keyring import Keyring, KeyringError, ModelSecret
 from learning_market.market import MarketClient
 from learning_market.phases import Phase
 from learning_market.timeline import utc, when
+from content import LocalStore
 from ml import (
-    LocalStore,
     TaskSpec,
     TrainConfig,
     accuracy_bps,

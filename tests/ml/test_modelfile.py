@@ -1,4 +1,4 @@
-"""Model files: deterministic safetensors with an architecture header, strict decoding, CIDs."""
+"""Model files: deterministic safetensors with an architecture header, strict decoding."""
 
 from __future__ import annotations
 
@@ -14,15 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from safetensors.torch import save as save_tensors
 
-from ml import (
-    CidError,
-    ModelFileError,
-    cid_to_digest,
-    decode_model,
-    digest_to_cid,
-    encode_model,
-    sha256_digest,
-)
+from content import sha256_digest
+from ml import ModelFileError, decode_model, encode_model
 from ml.modelfile import ARCHITECTURE_METADATA_KEY
 
 LOGISTIC = {"name": "logistic", "input_shape": [1, 8, 8], "num_classes": 10}
@@ -32,9 +25,6 @@ MLP = {
     "num_classes": 10,
     "hidden_sizes": [32],
 }  # as trained_mlp
-
-EMPTY_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
-HELLO_CID = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
 
 
 def _file(tensors: dict[str, torch.Tensor], architecture: object = LOGISTIC) -> bytes:
@@ -171,60 +161,3 @@ def test_decode_model__loaded_weights_do_not_alias_the_input_bytes(trained_mlp):
 
     assert decode_model(data).module.state_dict().keys() == loaded.module.state_dict().keys()
     assert encode_model(decode_model(data).module, MLP) == data
-
-
-def test_sha256_digest__known_value():
-    assert (
-        sha256_digest(b"hello world").hex()
-        == "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
-    )
-
-
-@pytest.mark.parametrize(("content", "cid"), [(b"", EMPTY_CID), (b"hello world", HELLO_CID)])
-def test_digest_to_cid__known_cids_of_known_bytes(content, cid):
-    assert digest_to_cid(sha256_digest(content)) == cid
-    assert cid_to_digest(cid) == sha256_digest(content)
-
-
-@given(st.binary(min_size=32, max_size=32))
-def test_cid__round_trip_of_any_digest(digest):
-    cid = digest_to_cid(digest)
-
-    assert cid.startswith("bafkrei") and cid == cid.lower() and "=" not in cid
-    assert cid_to_digest(cid) == digest
-
-
-@pytest.mark.parametrize(
-    ("cid", "message"),
-    [
-        ("QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG", "starting with 'b'"),
-        (EMPTY_CID.upper(), "starting with 'b'"),
-        ("b" + EMPTY_CID[1:].upper(), "lowercase"),
-        (EMPTY_CID[:-1] + "1", "not base32"),
-        (EMPTY_CID[:-8], "not a CIDv1 of a raw block"),
-        (
-            "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
-            "not a CIDv1 of a raw block",
-        ),
-        (EMPTY_CID[:-1] + "v", "not the canonical base32"),
-        ("b", "not a CIDv1"),
-    ],
-    ids=[
-        "cidv0",
-        "uppercase-prefix",
-        "uppercase-body",
-        "bad-character",
-        "truncated",
-        "dag-pb-codec",
-        "non-canonical",
-        "prefix-only",
-    ],
-)
-def test_cid_to_digest__malformed__refused(cid, message):
-    with pytest.raises(CidError, match=message):
-        cid_to_digest(cid)
-
-
-def test_digest_to_cid__not_32_bytes__refused():
-    with pytest.raises(CidError, match="32 bytes, got 31"):
-        digest_to_cid(bytes(31))

@@ -16,8 +16,7 @@ from learning_market.checks import (
 )
 from learning_market.phases import Phase, Role, TaskParams
 from learning_market.timeline import duration, relative, utc
-from ml.modelfile import sha256_digest
-from ml.store import LocalStore
+from content import LocalStore, sha256_digest
 
 T0 = 1_767_225_600  # 2026-01-01 00:00:00 UTC
 PARAMS = TaskParams(
@@ -192,4 +191,7 @@ def test_fetch_verified__file_absent__refuses_with_file_missing(tmp_path):
         fetch_verified(LocalStore(tmp_path), digest, "model file")
 
     assert refusal.value.reason == Reason.FILE_MISSING
-    assert str(refusal.value).startswith(f"the model file 0x{digest.hex()} cannot be fetched from the store (")
+    assert str(refusal.value) == (
+        f"the model file is missing: the store {tmp_path} holds no file for 0x{digest.hex()}: fetch it into the "
+        "store first."
+    )

@@ -11,7 +11,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ml import IpfsHttpStore, LocalStore, StoreError, digest_to_cid, sha256_digest
+from content import (
+    DigestMismatch,
+    IpfsHttpStore,
+    LocalStore,
+    StoreError,
+    StoreMissing,
+    StoreUnavailable,
+    digest_to_cid,
+    open_store,
+    sha256_digest,
+)
+from tests.utils.files import read_only_directory
 
 CONTENT = b"a model file, say"
 
@@ -41,18 +52,57 @@ def test_local_store__corrupted_file__refused(tmp_path: Path):
     digest = store.put(CONTENT)
     store.path(digest).write_bytes(CONTENT + b"!")
 
-    with pytest.raises(StoreError, match=f"does not match digest 0x{digest.hex()}"):
+    with pytest.raises(DigestMismatch) as refused:
         store.get(digest)
 
+    assert str(refused.value) == (
+        f"{store.path(digest)} does not match its digest 0x{digest.hex()} (it was corrupted or replaced): "
+        "fetch it again."
+    )
 
-def test_local_store__unknown_digest__refused(tmp_path: Path):
-    with pytest.raises(StoreError, match="no file for digest 0x" + "00" * 32):
+
+def test_local_store__unknown_digest__refused_as_missing(tmp_path: Path):
+    with pytest.raises(StoreMissing) as refused:
         LocalStore(tmp_path).get(bytes(32))
+
+    assert str(refused.value) == (
+        f"the store {tmp_path} holds no file for 0x{'00' * 32}: fetch it into the store first."
+    )
 
 
 def test_local_store__digest_not_32_bytes__refused(tmp_path: Path):
-    with pytest.raises(StoreError, match="32 bytes, got 4"):
+    with pytest.raises(StoreError, match="has 4."):
         LocalStore(tmp_path).get(b"abcd")
+
+
+def test_local_store__read_only_directory__put_refused_in_a_sentence(tmp_path: Path):
+    with read_only_directory(tmp_path) as directory:
+        store = LocalStore(directory)
+
+        with pytest.raises(StoreUnavailable) as refused:
+            store.put(CONTENT)
+
+    assert str(refused.value).startswith(f"the store directory {directory} cannot be written (")
+    assert str(refused.value).endswith("): choose a directory you may write to, or fix its permissions.")
+
+
+def test_local_store__directory_cannot_be_created__refused_in_a_sentence(tmp_path: Path):
+    (tmp_path / "a-file").write_bytes(b"")
+
+    with pytest.raises(StoreUnavailable) as refused:
+        LocalStore(tmp_path / "a-file" / "store")
+
+    assert str(refused.value).startswith(f"the store directory {tmp_path / 'a-file' / 'store'} cannot be created (")
+
+
+def test_open_store__directory_or_url__the_matching_store(tmp_path: Path):
+    assert isinstance(open_store(str(tmp_path)), LocalStore)
+    assert isinstance(open_store("http://127.0.0.1:5001"), IpfsHttpStore)
+
+
+def test_open_store__fetch_into_an_ipfs_node__refused(tmp_path: Path):
+    with pytest.raises(StoreUnavailable, match="needs a directory to keep the fetched files in"):
+        open_store("http://127.0.0.1:5001", fetch=str(tmp_path))
 
 
 class _FakeKubo(BaseHTTPRequestHandler):
@@ -124,13 +174,15 @@ def test_ipfs_store__node_returns_other_bytes__refused(kubo):
     digest = store.put(CONTENT)
     node.tamper = True
 
-    with pytest.raises(StoreError, match="does not match digest"):
+    with pytest.raises(DigestMismatch, match="does not match its digest"):
         store.get(digest)
 
 
-def test_ipfs_store__unknown_block__http_error_reported(kubo):
-    with pytest.raises(StoreError, match="block/get failed with HTTP 500"):
+def test_ipfs_store__unknown_block__refused_as_missing(kubo):
+    with pytest.raises(StoreMissing) as refused:
         IpfsHttpStore(kubo[0], timeout=5).get(bytes(32))
+
+    assert str(refused.value) == f"the IPFS node at {kubo[0]} holds no block for {digest_to_cid(bytes(32))}."
 
 
 def test_ipfs_store__no_node__refused():
@@ -138,5 +190,5 @@ def test_ipfs_store__no_node__refused():
     port = server.server_address[1]
     server.server_close()  # the port is now closed: nothing listens there
 
-    with pytest.raises(StoreError, match="cannot reach the IPFS node"):
+    with pytest.raises(StoreUnavailable, match="cannot be reached .*: start it, or check the URL."):
         IpfsHttpStore(f"http://127.0.0.1:{port}", timeout=5).get(bytes(32))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from learning_market.stores import FetchingStore
-from ml.store import LocalStore, StoreError
+from content import DigestMismatch, FetchingStore, LocalStore, StoreMissing
 
 
 @pytest.fixture
@@ -38,12 +37,12 @@ def test_get__local_file_tampered__refuses_instead_of_fetching_again(stores):
     local.put(b"task spec")
     local.path(digest).write_bytes(b"tampered")
 
-    with pytest.raises(StoreError, match="does not match digest"):
+    with pytest.raises(DigestMismatch, match="does not match its digest"):
         store.get(digest)
 
 
 def test_get__in_neither_store__refuses(stores):
     _, _, store = stores
 
-    with pytest.raises(StoreError, match="no file for digest"):
+    with pytest.raises(StoreMissing, match="holds no file for"):
         store.get(bytes(32))
