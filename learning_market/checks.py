@@ -16,8 +16,9 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from learning_market.errors import LearningMarketError
 from learning_market.market import MarketClient
-from learning_market.phases import Phase, Role, TaskParams
+from learning_market.phases import BPS, Phase, Role, TaskParams
 from learning_market.timeline import ORDER, SETTLED, closes_at, in_phase_until, opening, settled_reason, when
 
 ZERO32 = bytes(32)
@@ -52,14 +53,34 @@ class Reason(str, Enum):
     NOTHING_OWED = "nothing-owed"
     ALREADY_CLAIMED = "already-claimed"
     BAD_PARAMETER = "bad-parameter"
+    ALREADY_FINALIZED = "already-finalized"
+    NOTHING_PAID = "nothing-paid"
+
+    @property
+    def done(self) -> bool:
+        """The step was taken already: nothing is left to do."""
+        return self in _DONE
+
+    @property
+    def waiting(self) -> bool:
+        """The step is not due yet: its phase opens later."""
+        return self in (Reason.TOO_EARLY, Reason.NOT_SETTLED)
 
 
-class PreflightRefusal(Exception):
+_DONE = frozenset({
+    Reason.ALREADY_COMMITTED,
+    Reason.ALREADY_REVEALED,
+    Reason.ALREADY_PUBLISHED,
+    Reason.ALREADY_CLAIMED,
+    Reason.ALREADY_FINALIZED,
+})
+
+
+class PreflightRefusal(LearningMarketError):
     """An action that would be refused; `str()` is one sentence saying why and what to do."""
 
     def __init__(self, reason: Reason, sentence: str) -> None:
         self.reason = reason
-        self.sentence = sentence
         super().__init__(sentence)
 
 
@@ -93,7 +114,7 @@ class TaskState:
 
 def task_state(market: MarketClient, task_id: int) -> TaskState:
     """The task as the chain sees it now; refuses an id that names no task."""
-    count = int(market.contract.taskCount())
+    count = market.task_count()
     if not 1 <= task_id <= count:
         raise PreflightRefusal(
             Reason.NO_TASK,
@@ -102,15 +123,15 @@ def task_state(market: MarketClient, task_id: int) -> TaskState:
     view = market.task(task_id)
     return TaskState(
         task_id=task_id,
-        params=TaskParams.from_chain(tuple(view.params)),
-        initiator=to_checksum_address(str(view.initiator)),
-        phase=Phase(int(view.phase)),
-        reward=int(view.reward),
-        committed=int(view.committedCount),
-        revealed=int(view.revealedCount),
-        verifiers=int(view.verifierCount),
-        test_digest=bytes(view.testDigest),
-        fused_digest=bytes(view.fusedModelDigest),
+        params=view.params,
+        initiator=view.initiator,
+        phase=view.phase,
+        reward=view.reward,
+        committed=view.committed,
+        revealed=view.revealed,
+        verifiers=view.verifiers,
+        test_digest=view.test_digest,
+        fused_digest=view.fused_digest,
         now=market.now(),
     )
 
@@ -293,7 +314,7 @@ def require_stake(required: int, offered: int | None, role: Role) -> None:
 
 def require_balance(market: MarketClient, address: str, value: int, what: str) -> None:
     """Refuses when `address` holds less than `value` (the gas comes on top)."""
-    balance = int(market.chain.provider.get_balance(address))
+    balance = market.balance(address)
     if balance < value:
         raise PreflightRefusal(
             Reason.BALANCE_TOO_LOW,
@@ -321,3 +342,64 @@ def fetch_verified(store: Any, digest: bytes, what: str) -> bytes:
         raise PreflightRefusal(Reason.FILE_MISSING, f"the {what} is missing: {error}") from error
     except StoreUnavailable as error:
         raise PreflightRefusal(Reason.STORE_UNAVAILABLE, f"the {what} cannot be fetched: {error}") from error
+
+
+# ------------------------------------------------------------------ a new task
+
+
+def require_terms(market: MarketClient, terms: Any) -> None:
+    """Refuses task terms (`roles.TaskTerms`) that the market would refuse, each in a sentence."""
+
+    def bad(sentence: str) -> PreflightRefusal:
+        return PreflightRefusal(Reason.BAD_PARAMETER, sentence)
+
+    if terms.reward <= 0:
+        raise bad("a task needs a reward above zero.")
+    if terms.contributor_stake <= 0 or terms.verifier_stake <= 0:
+        raise PreflightRefusal(Reason.STAKE_TOO_LOW, "both stakes must be above zero, or nothing is at stake.")
+    for what, value, cap in (
+        ("contributors", terms.max_contributors, market.max_contributors_cap),
+        ("verifiers", terms.max_verifiers, market.max_verifiers_cap),
+    ):
+        if not 1 <= value <= cap:
+            raise bad(f"the most {what} a task may take is 1 to {cap}, not {value}.")
+    for name, value in (
+        ("verifier fee", terms.verifier_fee_bps),
+        ("baseline", terms.baseline_score),
+        ("tolerance", terms.tolerance_bps),
+    ):
+        if not 0 <= value <= BPS:
+            raise bad(f"the {name} is in basis points, 0 to {BPS}, not {value}.")
+    if terms.window < market.min_window:
+        raise bad(
+            f"a window of {terms.window} s is shorter than this market's minimum window of {market.min_window} s."
+        )
+
+
+def require_parent(parent: TaskState, initiator: str, initial_model: bytes | None) -> None:
+    """Refuses a parent task that the market would refuse for a new round starting from `initial_model`."""
+    if parent.initiator != to_checksum_address(initiator):
+        raise PreflightRefusal(
+            Reason.BAD_PARAMETER, f"task {parent.task_id} cannot be the parent: its initiator is {parent.initiator}."
+        )
+    if parent.fused_digest == ZERO32:
+        raise PreflightRefusal(
+            Reason.BAD_PARAMETER,
+            f"task {parent.task_id} cannot be the parent yet: its fused model is not published (fuse-and-publish).",
+        )
+    if initial_model != parent.fused_digest:
+        raise PreflightRefusal(
+            Reason.BAD_PARAMETER,
+            f"a round after task {parent.task_id} starts from its fused model 0x{parent.fused_digest.hex()}, so the "
+            "spec must name it as its initial model.",
+        )
+
+
+def store_file(store: Any, data: bytes, what: str) -> bytes:
+    """Puts `data` into the store and returns its digest, refused in a sentence if the store cannot take it."""
+    from content import StoreError
+
+    try:
+        return store.put(data)
+    except StoreError as error:
+        raise PreflightRefusal(Reason.STORE_UNAVAILABLE, f"the {what} cannot be stored: {error}") from error

@@ -1,18 +1,26 @@
-"""What the role scripts share: their options, argument types, and refusals as one-sentence errors."""
+"""What the role scripts share: their options and argument types, the wiring of a role object from
+them, and every refusal as one sentence (never a traceback) for what a user can get wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context, network_option
 from eth_utils import is_address, to_checksum_address
 
+from content import CidError, StoreError, cid_to_digest, open_store
+from learning_market.checks import eth
+from learning_market.errors import LearningMarketError, NetworkError
 from learning_market.keyring import DEFAULT_ROOT, Keyring
+from learning_market.market import MarketClient
+from learning_market.roles.anyone import Participant
 
 DEFAULT_STORE = DEFAULT_ROOT / "store"
+RoleT = TypeVar("RoleT", bound=Participant)
 
 
 class AmountType(click.ParamType):
@@ -56,8 +64,6 @@ class DigestType(click.ParamType):
             return value
         text = str(value).strip()
         if text.startswith("b"):
-            from content import CidError, cid_to_digest
-
             try:
                 return cid_to_digest(text)
             except CidError as error:
@@ -71,114 +77,168 @@ class DigestType(click.ParamType):
 AMOUNT = AmountType()
 ADDRESS = AddressType()
 DIGEST = DigestType()
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def market_option() -> Any:
-    return click.option("--market", "market_address", type=ADDRESS, required=True, help="The market's address.")
+class MarketCommand(ConnectedProviderCommand):
+    """An ape command on a network; a network that cannot be reached is said in one sentence."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ape.exceptions import ApeException
+
+        try:
+            return super().invoke(ctx)
+        except ApeException as error:
+            if _is_connection_failure(error):
+                raise click.ClickException(
+                    f"The network cannot be reached ({_first_line(error)}): start the node, or check --network."
+                ) from error
+            raise
 
 
-def task_option() -> Any:
-    return click.option("--task", "task_id", type=click.IntRange(min=1), required=True, help="The task's id.")
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0].rstrip(".")
 
 
-def store_option() -> Any:
-    """`--store` (where files are kept) and `--fetch` (where missing ones are fetched from)."""
+def _is_connection_failure(error: BaseException) -> bool:
+    from ape.exceptions import ProviderNotConnectedError, RPCTimeoutError
 
-    def decorate(command: Any) -> Any:
-        command = click.option(
-            "--fetch",
-            default=None,
-            help="Fetch files missing from --store from here (an IPFS node's RPC URL or a shared directory).",
-        )(command)
-        return click.option(
-            "--store",
-            default=str(DEFAULT_STORE),
-            show_default=True,
-            help="Content store: a directory, or the http(s) URL of an IPFS node's RPC API.",
-        )(command)
+    return isinstance(error, ProviderNotConnectedError | RPCTimeoutError) or "connect" in str(error).lower()
+
+
+def command(group: click.Group, name: str | None = None, **kwargs: Any) -> Callable[[Callable], click.Command]:
+    """A subcommand of a role's group on a network, with ape's context (`-v` for its debug output)."""
+
+    def decorate(function: Callable) -> click.Command:
+        function = network_option()(ape_cli_context()(function))
+        return group.command(name, cls=MarketCommand, **kwargs)(function)
 
     return decorate
 
 
-def publish_option() -> Any:
-    return click.option(
-        "--publish",
-        default=None,
-        help="Also put the file into this store at the reveal (e.g. an IPFS node's RPC URL); its URI goes "
-        "in the event. Keep --store private until then.",
+def market_option(function: Callable) -> Callable:
+    return click.option("--market", "market_address", type=ADDRESS, required=True, help="The market's address.")(
+        function
     )
 
 
-def keyring_option() -> Any:
-    return click.option(
+def task_option(function: Callable) -> Callable:
+    return click.option("--task", "task_id", type=click.IntRange(min=1), required=True, help="The task's id.")(
+        function
+    )
+
+
+def sender_options(function: Callable) -> Callable:
+    """`--account`, `--market` and `--task`: who acts, where, on what."""
+    return account_option()(market_option(task_option(function)))
+
+
+def store_options(function: Callable) -> Callable:
+    """`--store` (where files are kept), `--fetch` (where missing ones come from), `--keyring`."""
+    function = click.option(
         "--keyring",
         "keyring_dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
         help=f"Where commitment secrets are kept [default: {DEFAULT_ROOT}].",
-    )
+    )(function)
+    function = click.option(
+        "--fetch",
+        default=None,
+        help="Fetch files missing from --store from here (an IPFS node's RPC URL or a shared directory).",
+    )(function)
+    return click.option(
+        "--store",
+        default=str(DEFAULT_STORE),
+        show_default=True,
+        help="Content store: a directory, or the http(s) URL of an IPFS node's RPC API.",
+    )(function)
 
 
-def open_store(location: str, fetch: str | None = None) -> Any:
-    """A LocalStore for a directory, an IpfsHttpStore for an http(s) URL; fetching from `fetch` what it lacks."""
-    from content import open_store as open_content_store
-
-    return open_content_store(location, fetch)
-
-
-def open_keyring(directory: Path | None) -> Keyring:
-    return Keyring(directory)
+def publish_option(function: Callable) -> Callable:
+    return click.option(
+        "--publish",
+        default=None,
+        help="Also put the file into this store at the reveal (e.g. an IPFS node's RPC URL); its URI goes "
+        "in the event. Keep --store private until then.",
+    )(function)
 
 
-def session(
+def to_option(function: Callable) -> Callable:
+    return click.option("--to", type=ADDRESS, help="Pay this address instead (claimTo).")(function)
+
+
+def stake_option(function: Callable) -> Callable:
+    return click.option(
+        "--stake", type=AMOUNT, help="The stake you agree to lock; refused unless it is the task's."
+    )(function)
+
+
+# ------------------------------------------------------------------ wiring
+
+
+def connect(market_address: str) -> MarketClient:
+    """The market at `market_address` on the connected network."""
+    from ape import chain, project
+
+    network = chain.provider.network.name
+    try:
+        code = chain.provider.get_code(market_address)
+    except Exception as error:  # noqa: BLE001 - any failure of the node here means it cannot be asked
+        raise NetworkError(f"the network {network} cannot be asked for the market's code ({error}).") from error
+    if not code:
+        raise NetworkError(
+            f"there is no contract at {market_address} on {network}: check --market and --network."
+        )
+    contract = project.LearningMarket.at(market_address, fetch_from_explorer=False, detect_proxy=False)
+    return MarketClient(contract, chain)
+
+
+def open_files(location: str | None, fetch: str | None = None) -> Any:
+    """The content store at `location` (None: no store), fetching from `fetch` what it lacks."""
+    if location is None:
+        return None
+    try:
+        return open_store(location, fetch)
+    except StoreError as error:
+        raise LearningMarketError(str(error)) from error
+
+
+def role(
+    kind: type[RoleT],
     account: Any,
     market_address: str,
     store: str | None = None,
-    keyring_dir: Path | None = None,
     fetch: str | None = None,
-) -> Any:
-    """One account acting in the market at `market_address`, with its store and keyring; logs to stdout."""
-    from learning_market.steps import Session
-
-    content = open_store(store, fetch) if store is not None else None
-    return Session(connect(market_address), account, content, open_keyring(keyring_dir), log=click.echo)
-
-
-def connect(market_address: str) -> Any:
-    """The market at `market_address` on the connected network, as a `MarketClient`."""
-    from ape import chain, project
-    from ape.exceptions import ContractNotFoundError
-
-    from learning_market.market import MarketClient
-
-    try:
-        contract = project.LearningMarket.at(market_address, fetch_from_explorer=False, detect_proxy=False)
-    except ContractNotFoundError as error:
-        raise click.ClickException(
-            f"there is no contract at {market_address} on {chain.provider.network.name}: check --market and --network."
-        ) from error
-    return MarketClient(contract, chain)
+    keyring_dir: Path | None = None,
+) -> RoleT:
+    """A role object for `account` in the market at `market_address`, with its store and keyring; logs to
+    stdout."""
+    return kind(
+        connect(market_address), account, open_files(store, fetch), Keyring(keyring_dir), log=click.echo
+    )
 
 
 @contextmanager
 def explained() -> Iterator[None]:
-    """Turns every refusal (pre-flight, the market's, the keyring's, the store's, a bad file) into one sentence."""
-    from ml.data import DatasetError
-    from content import StoreError
-
-    from learning_market.checks import PreflightRefusal
-    from learning_market.keyring import KeyringError
-    from learning_market.market import ClockError
-    from learning_market.refusals import MarketRefusal
-
-    from learning_market.refusals import explain
-
+    """Turns every error a user can act on (`LearningMarketError`) into one sentence, without a traceback."""
     try:
         yield
-    except MarketRefusal as refusal:
-        raise click.ClickException(
-            f"The market refused {refusal.action}: {explain(refusal.error, refusal.inputs)}"
-        ) from refusal
-    except (PreflightRefusal, KeyringError, ClockError, StoreError, DatasetError) as refusal:
-        sentence = str(refusal)
-        raise click.ClickException(sentence[:1].upper() + sentence[1:]) from refusal
+    except LearningMarketError as refusal:
+        raise click.ClickException(refusal.sentence) from refusal
+
+
+# ------------------------------------------------------------------ the command every role has
+
+
+@click.command(cls=MarketCommand, short_help="Claim what an account is owed in a task")
+@ape_cli_context()
+@network_option()
+@sender_options
+@to_option
+def claim_command(cli_ctx: Any, account: Any, market_address: str, task_id: int, to: str | None) -> None:
+    """Pays the account (initiator, contributor or verifier) everything it is owed in the task, once it
+    is settled."""
+    with explained():
+        amount = role(Participant, account, market_address).claim(task_id, to)
+    cli_ctx.logger.success(f"claimed {eth(amount)} in task {task_id}" + (f", paid to {to}" if to else ""))

@@ -21,17 +21,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eth_utils import to_checksum_address
 
+from learning_market.errors import LearningMarketError
+
 DEFAULT_ROOT = Path.home() / ".learning-market"
 VERSION = 1
 
 
-class KeyringError(Exception):
+class KeyringError(LearningMarketError):
     """A secret that cannot be written or read; the message says why in a sentence."""
 
 
@@ -124,6 +128,20 @@ def _decode(fields: dict[str, Any], path: Path) -> Secret:
     raise KeyringError(f"the secret {path} is of an unknown kind {kind!r}.")
 
 
+@contextmanager
+def _writing(root: Path) -> Iterator[None]:
+    """Turns a failed write under the keyring's `root` into a sentence naming the path."""
+    try:
+        yield
+    except OSError as error:
+        where = error.filename or root
+        reason = (error.strerror or str(error)).lower()
+        raise KeyringError(
+            f"the keyring cannot write {where} ({reason}): choose a keyring directory you may write to, "
+            "or fix its permissions."
+        ) from error
+
+
 def _write_new(path: Path, data: bytes) -> None:
     """Creates `path` with mode 0600 and writes `data`; fails if the file exists."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -181,12 +199,13 @@ class Keyring:
                 f"a secret for {where} already exists at {path}; it is never overwritten, since it may open a "
                 "commitment already sent (delete it yourself only if that commitment never reached the chain)."
             )
-        self._make_dir(path.parent)
-        if isinstance(secret, TestSetSecret):
-            test_path = path.with_suffix(TEST_FILE_SUFFIX)
-            test_path.unlink(missing_ok=True)  # an orphan of a secret that was never written
-            _write_new(test_path, secret.test_file)
-        _write_new(path, (json.dumps(_encode(secret), indent=2) + "\n").encode())
+        with _writing(self.root):
+            self._make_dir(path.parent)
+            if isinstance(secret, TestSetSecret):
+                test_path = path.with_suffix(TEST_FILE_SUFFIX)
+                test_path.unlink(missing_ok=True)  # an orphan of a secret that was never written
+                _write_new(test_path, secret.test_file)
+            _write_new(path, (json.dumps(_encode(secret), indent=2) + "\n").encode())
         return path
 
     def assign(self, pending: Path, chain_id: int, market: str, task_id: int, address: str) -> Path:
@@ -194,11 +213,12 @@ class Keyring:
         target = self.path(chain_id, market, task_id, address)
         if target.exists():
             raise KeyringError(f"a secret for task {task_id} already exists at {target}; it is never overwritten.")
-        self._make_dir(target.parent)
-        test_file = pending.with_suffix(TEST_FILE_SUFFIX)
-        if test_file.exists():
-            os.replace(test_file, target.with_suffix(TEST_FILE_SUFFIX))
-        os.replace(pending, target)
+        with _writing(self.root):
+            self._make_dir(target.parent)
+            test_file = pending.with_suffix(TEST_FILE_SUFFIX)
+            if test_file.exists():
+                os.replace(test_file, target.with_suffix(TEST_FILE_SUFFIX))
+            os.replace(pending, target)
         return target
 
     def load(self, chain_id: int, market: str, task_id: int, address: str, commitment: bytes | None = None) -> Secret:
@@ -237,16 +257,17 @@ class Keyring:
     def record_trained(self, chain_id: int, market: str, task_id: int, trained: TrainedModel) -> Path:
         """Remembers the last model trained for the task (replacing the one before)."""
         path = self.trained_path(chain_id, market, task_id)
-        self._make_dir(path.parent)
         fields = {
             "model_digest": _hex(trained.model_digest),
             "cid": trained.cid,
             "local_accuracy_bps": trained.local_accuracy_bps,
         }
         temporary = path.with_suffix(".tmp")
-        temporary.unlink(missing_ok=True)
-        _write_new(temporary, (json.dumps(fields, indent=2) + "\n").encode())
-        os.replace(temporary, path)
+        with _writing(self.root):
+            self._make_dir(path.parent)
+            temporary.unlink(missing_ok=True)
+            _write_new(temporary, (json.dumps(fields, indent=2) + "\n").encode())
+            os.replace(temporary, path)
         return path
 
     def last_trained(self, chain_id: int, market: str, task_id: int) -> TrainedModel:

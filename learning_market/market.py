@@ -1,14 +1,18 @@
-"""A client of the deployed market: typed calls, refusals as sentences, gas per action, the clock."""
+"""The one door to the deployed market: typed views and actions, refusals as sentences, gas per
+action, and the chain's clock. Nothing else in the package touches the contract object."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ape.exceptions import ContractLogicError
+from eth_utils import to_checksum_address
 
+from learning_market.errors import ClockError
 from learning_market.phases import Phase, Role, TaskParams
 from learning_market.refusals import MarketRefusal
 
@@ -30,10 +34,6 @@ class GasLedger:
         ]
 
 
-class ClockError(RuntimeError):
-    """Time cannot be moved on this network: the action must wait for the deadline."""
-
-
 @dataclass(frozen=True)
 class Submission:
     """A revealed model as the market reports it."""
@@ -53,70 +53,131 @@ class VerifierStatus:
     honest: bool
 
 
+@dataclass(frozen=True)
+class TaskView:
+    """One read of a task (ILearningMarket.TaskView), typed."""
+
+    params: TaskParams
+    initiator: str
+    phase: Phase
+    reward: int
+    committed: int
+    revealed: int
+    verifiers: int
+    test_digest: bytes
+    fused_digest: bytes
+    deposited: int
+    paid_out: int
+
+
 class MarketClient:
-    """The market at one address, used by one process; every transaction's gas goes to `gas`."""
+    """The market at one address, used by one process; every transaction's gas goes to `gas`.
+
+    `send` turns the market's custom-error reverts into a `MarketRefusal` that says why; ape's
+    call trace of the revert is left to the logger at debug level (`--verbose` in the scripts).
+    """
 
     def __init__(self, contract: Any, chain: Any, gas: GasLedger | None = None) -> None:
-        self.contract = contract
-        self.chain = chain
+        self._contract = contract
+        self._chain = chain
         self.gas = gas if gas is not None else GasLedger()
 
     @property
     def address(self) -> str:
-        return str(self.contract.address)
+        return to_checksum_address(str(self._contract.address))
+
+    @cached_property
+    def chain_id(self) -> int:
+        return int(self._chain.chain_id)
 
     @property
-    def chain_id(self) -> int:
-        return int(self.chain.chain_id)
+    def is_local(self) -> bool:
+        """Whether the chain's clock may be moved (a local development chain)."""
+        return bool(self._chain.provider.network.is_local)
 
     # ------------------------------------------------------------------ clock
     def now(self) -> int:
         """The timestamp of the latest block: what the contract's views see."""
-        return int(self.chain.blocks.head.timestamp)
+        return int(self._chain.blocks.head.timestamp)
 
     def advance_past(self, deadline: int) -> None:
         """Moves the chain's clock past `deadline` (a local chain only: elsewhere, time must pass)."""
         if self.now() > deadline:
             return
-        if not self.chain.provider.network.is_local:
-            raise ClockError(f"deadline {deadline} has not passed yet (chain time {self.now()}): try again later")
-        self.chain.mine(timestamp=deadline + 1)
+        if not self.is_local:
+            raise ClockError(f"deadline {deadline} has not passed yet (chain time {self.now()}): try again later.")
+        self._chain.mine(timestamp=deadline + 1)
+
+    def balance(self, address: str) -> int:
+        return int(self._chain.provider.get_balance(to_checksum_address(address)))
+
+    # ------------------------------------------------------------- constants
+    @cached_property
+    def max_contributors_cap(self) -> int:
+        """The most contributors any task may take (the contract's MAX_CONTRIBUTORS_CAP)."""
+        return int(self._contract.MAX_CONTRIBUTORS_CAP())
+
+    @cached_property
+    def max_verifiers_cap(self) -> int:
+        """The most verifiers any task may take (the contract's MAX_VERIFIERS_CAP)."""
+        return int(self._contract.MAX_VERIFIERS_CAP())
+
+    @cached_property
+    def min_window(self) -> int:
+        """The shortest window between two deadlines, in seconds."""
+        return int(self._contract.minWindow())
 
     # ------------------------------------------------------------------ views
-    def phase(self, task_id: int) -> Phase:
-        return Phase(self.contract.phaseOf(task_id))
+    def task_count(self) -> int:
+        return int(self._contract.taskCount())
 
-    def task(self, task_id: int) -> Any:
-        """The TaskView struct (params, initiator, phase, reward, counts, digests, settlement)."""
-        return self.contract.getTask(task_id)
+    def phase(self, task_id: int) -> Phase:
+        return Phase(self._contract.phaseOf(task_id))
+
+    def task(self, task_id: int) -> TaskView:
+        view = self._contract.getTask(task_id)
+        return TaskView(
+            params=TaskParams.from_chain(tuple(view.params)),
+            initiator=to_checksum_address(str(view.initiator)),
+            phase=Phase(int(view.phase)),
+            reward=int(view.reward),
+            committed=int(view.committedCount),
+            revealed=int(view.revealedCount),
+            verifiers=int(view.verifierCount),
+            test_digest=bytes(view.testDigest),
+            fused_digest=bytes(view.fusedModelDigest),
+            deposited=int(view.deposited),
+            paid_out=int(view.paidOut),
+        )
 
     def params(self, task_id: int) -> TaskParams:
-        return TaskParams.from_chain(tuple(self.task(task_id).params))
+        return self.task(task_id).params
 
     def submissions(self, task_id: int) -> list[Submission]:
-        views = self.contract.getSubmissions(task_id, 0, 2**256 - 1)
+        views = self._contract.getSubmissions(task_id, 0, 2**256 - 1)
         return [
-            Submission(i, str(v.contributor), bytes(v.modelDigest), int(v.medianScore), int(v.reward))
+            Submission(i, to_checksum_address(str(v.contributor)), bytes(v.modelDigest), int(v.medianScore),
+                       int(v.reward))
             for i, v in enumerate(views)
         ]
 
     def verifiers(self, task_id: int) -> list[VerifierStatus]:
         return [
-            VerifierStatus(str(v.verifier), bool(v.committed), bool(v.revealed), bool(v.honest))
-            for v in self.contract.getVerifiers(task_id)
+            VerifierStatus(to_checksum_address(str(v.verifier)), bool(v.committed), bool(v.revealed), bool(v.honest))
+            for v in self._contract.getVerifiers(task_id)
         ]
 
     def role(self, task_id: int, account: str) -> Role:
-        return Role(self.contract.roleOf(task_id, account))
+        return Role(self._contract.roleOf(task_id, account))
 
     def owed(self, task_id: int, account: str) -> int:
-        return int(self.contract.owed(task_id, account))
+        return int(self._contract.owed(task_id, account))
 
-    def min_window(self) -> int:
-        return int(self.contract.minWindow())
+    def has_claimed(self, task_id: int, account: str) -> bool:
+        return bool(self._contract.hasClaimed(task_id, account))
 
     # ---------------------------------------------------------------- actions
-    def send(self, action: str, method: Callable[..., Any], *args: Any, sender: Any, value: int = 0) -> Any:
+    def _send(self, action: str, method: Callable[..., Any], *args: Any, sender: Any, value: int = 0) -> Any:
         """Sends a transaction; a custom-error revert becomes a `MarketRefusal` that says why."""
         try:
             receipt = method(*args, sender=sender, value=value)
@@ -129,44 +190,45 @@ class MarketClient:
         return receipt
 
     def create_task(self, params: TaskParams, spec_uri: str, reward: int, sender: Any) -> int:
-        receipt = self.send(
-            "createTask", self.contract.createTask, params.as_tuple(), spec_uri, sender=sender, value=reward
+        receipt = self._send(
+            "createTask", self._contract.createTask, params.as_tuple(), spec_uri, sender=sender, value=reward
         )
-        return int(next(iter(receipt.decode_logs(self.contract.TaskCreated))).taskId)
+        return int(next(iter(receipt.decode_logs(self._contract.TaskCreated))).taskId)
+
+    def cancel_task(self, task_id: int, sender: Any) -> None:
+        self._send("cancelTask", self._contract.cancelTask, task_id, sender=sender)
 
     def commit_model(self, task_id: int, commitment: bytes, stake: int, sender: Any) -> None:
-        self.send("commitModel", self.contract.commitModel, task_id, commitment, sender=sender, value=stake)
+        self._send("commitModel", self._contract.commitModel, task_id, commitment, sender=sender, value=stake)
 
     def join_as_verifier(self, task_id: int, stake: int, sender: Any) -> None:
-        self.send("joinAsVerifier", self.contract.joinAsVerifier, task_id, sender=sender, value=stake)
+        self._send("joinAsVerifier", self._contract.joinAsVerifier, task_id, sender=sender, value=stake)
 
     def reveal_model(self, task_id: int, model_digest: bytes, salt: bytes, uri: str, sender: Any) -> int:
-        receipt = self.send("revealModel", self.contract.revealModel, task_id, model_digest, salt, uri, sender=sender)
-        return int(next(iter(receipt.decode_logs(self.contract.ModelRevealed))).submissionIndex)
+        receipt = self._send(
+            "revealModel", self._contract.revealModel, task_id, model_digest, salt, uri, sender=sender
+        )
+        return int(next(iter(receipt.decode_logs(self._contract.ModelRevealed))).submissionIndex)
 
     def reveal_test_set(self, task_id: int, test_digest: bytes, salt: bytes, uri: str, sender: Any) -> None:
-        self.send("revealTestSet", self.contract.revealTestSet, task_id, test_digest, salt, uri, sender=sender)
+        self._send("revealTestSet", self._contract.revealTestSet, task_id, test_digest, salt, uri, sender=sender)
 
     def commit_scores(self, task_id: int, commitment: bytes, sender: Any) -> None:
-        self.send("commitScores", self.contract.commitScores, task_id, commitment, sender=sender)
+        self._send("commitScores", self._contract.commitScores, task_id, commitment, sender=sender)
 
     def reveal_scores(self, task_id: int, scores: list[int], salt: bytes, sender: Any) -> None:
-        self.send("revealScores", self.contract.revealScores, task_id, scores, salt, sender=sender)
+        self._send("revealScores", self._contract.revealScores, task_id, scores, salt, sender=sender)
 
-    def finalize(self, task_id: int, sender: Any, max_steps: int = 64) -> int:
-        """Runs finalize in batches of `max_steps` until done; returns the number of transactions."""
-        transactions = 0
-        while self.phase(task_id) == Phase.FINALIZING:
-            self.send("finalize", self.contract.finalize, task_id, max_steps, sender=sender)
-            transactions += 1
-        return transactions
+    def finalize(self, task_id: int, max_steps: int, sender: Any) -> None:
+        """One finalize transaction of at most `max_steps` steps."""
+        self._send("finalize", self._contract.finalize, task_id, max_steps, sender=sender)
 
-    def claim(self, task_id: int, sender: Any) -> int:
-        """Claims what `sender` is owed; returns the amount paid (0 if nothing was owed)."""
-        amount = self.owed(task_id, str(sender.address))
-        if amount:
-            self.send("claim", self.contract.claim, task_id, sender=sender)
-        return amount
+    def claim(self, task_id: int, sender: Any, to: str | None = None) -> None:
+        """Pays what `sender` is owed to itself, or to `to` (claimTo)."""
+        if to is None:
+            self._send("claim", self._contract.claim, task_id, sender=sender)
+        else:
+            self._send("claimTo", self._contract.claimTo, task_id, to_checksum_address(to), sender=sender)
 
     def publish_fused_model(self, task_id: int, digest: bytes, uri: str, sender: Any) -> None:
-        self.send("publishFusedModel", self.contract.publishFusedModel, task_id, digest, uri, sender=sender)
+        self._send("publishFusedModel", self._contract.publishFusedModel, task_id, digest, uri, sender=sender)

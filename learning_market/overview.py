@@ -41,14 +41,12 @@ def overview(market: MarketClient, task_id: int, account: str | None = None) -> 
     if account is not None:
         address = to_checksum_address(account)
         role = "initiator" if address == state.initiator else market.role(task_id, address).name.lower()
-        standing = AccountStanding(
-            address, role, market.owed(task_id, address), bool(market.contract.hasClaimed(task_id, address))
-        )
+        standing = AccountStanding(address, role, market.owed(task_id, address), market.has_claimed(task_id, address))
     return TaskOverview(
         state=state,
         market=market.address,
-        deposited=int(view.deposited),
-        paid_out=int(view.paidOut),
+        deposited=view.deposited,
+        paid_out=view.paid_out,
         submissions=market.submissions(task_id),
         verifiers=market.verifiers(task_id),
         account=standing,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass
 from enum import IntEnum
 
+BPS = 10_000  # basis points in one: scores, fees, baselines and tolerances are in bps
+
 
 class Phase(IntEnum):
     """ILearningMarket.Phase, in the contract's order."""

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from learning_market.errors import LearningMarketError
 from learning_market.phases import Phase, Role
 
 
-class MarketRefusal(Exception):
+class MarketRefusal(LearningMarketError):
     """The market refused an action; `error` is the contract's custom error, `inputs` its fields."""
 
     def __init__(self, action: str, error: str, inputs: Mapping[str, Any]) -> None:
         self.action = action
         self.error = error
         self.inputs = dict(inputs)
-        super().__init__(f"{action} refused: {explain(error, self.inputs)}")
+        super().__init__(f"the market refused {action}: {explain(error, self.inputs)}")
 
 
 def _hex(value: Any) -> str:

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context, network_option
 
-from learning_market import steps
 from learning_market.checks import eth
 from learning_market.cli import (
-    ADDRESS,
-    AMOUNT,
     DIGEST,
-    connect,
+    EXISTING_FILE,
+    claim_command,
+    command,
     explained,
-    keyring_option,
     market_option,
     publish_option,
-    open_keyring,
-    open_store,
-    session,
-    store_option,
+    open_files,
+    role,
+    sender_options,
+    stake_option,
+    store_options,
     task_option,
 )
+from learning_market.roles.contributor import Contributor
 
 
 @click.group()
@@ -31,22 +31,21 @@ def cli() -> None:
     """A contributor: train on private data, commit to the model, reveal it, claim the reward."""
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Train the task's model on private data")
-@ape_cli_context()
-@network_option()
-@market_option()
-@task_option()
-@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+@command(cli, short_help="Train the task's model on private data")
+@market_option
+@task_option
+@click.option("--data", "data_path", type=EXISTING_FILE, required=True,
               help="Private training data: .npz (x, y) or a dataset file. It never leaves this machine.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Overrides the spec's training hint.")
 @click.option("--seed", type=click.IntRange(min=0), help="Overrides the spec's training hint.")
 @click.option("--lr", type=float, help="Overrides the spec's training hint.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Overrides the spec's training hint.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@store_option()
-@keyring_option()
+@store_options
 def train(
-    cli_ctx, market_address, task_id, data_path, epochs, seed, lr, batch_size, quiet, store, fetch, keyring_dir
+    cli_ctx: Any, market_address: str, task_id: int, data_path: Path, epochs: int | None,
+    seed: int | None, lr: float | None, batch_size: int | None, quiet: bool, store: str, fetch: str | None,
+    keyring_dir: Path | None,
 ) -> None:
     """Fetches the spec by its on-chain digest, trains, and writes the model file into the store."""
     overrides = {
@@ -55,63 +54,45 @@ def train(
         if value is not None
     }
     with explained():
-        trained = steps.train_for_task(
-            connect(market_address), open_store(store, fetch), open_keyring(keyring_dir), task_id, data_path,
-            overrides, progress=not quiet,
-        )
-    cli_ctx.logger.success(
-        f"trained for task {task_id}: {trained.local_accuracy_bps / 100:.2f}% on its own data"
-    )
+        me = role(Contributor, None, market_address, store, fetch, keyring_dir)  # sends nothing: no account
+        trained = me.train(task_id, data_path, overrides, progress=not quiet)
+    cli_ctx.logger.success(f"trained for task {task_id}: {trained.local_accuracy_bps / 100:.2f}% on its own data")
     click.echo(f"model digest: 0x{trained.model_digest.hex()}")
     click.echo(f"model CID: {trained.cid}")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Commit to a model and stake")
-@ape_cli_context()
-@network_option()
-@account_option()
-@market_option()
-@task_option()
+@command(cli, short_help="Commit to a model and stake")
+@sender_options
 @click.option("--model-digest", type=DIGEST, help="0x digest or CID [default: the last model trained for the task].")
-@click.option("--stake", type=AMOUNT, help="The stake you agree to lock; refused unless it is the task's.")
-@store_option()
-@keyring_option()
-def commit(cli_ctx, account, market_address, task_id, model_digest, stake, store, fetch, keyring_dir) -> None:
+@stake_option
+@store_options
+def commit(
+    cli_ctx: Any, account: Any, market_address: str, task_id: int, model_digest: bytes | None, stake: int | None,
+    store: str, fetch: str | None, keyring_dir: Path | None,
+) -> None:
     """Keeps the digest and a fresh salt in the keyring, then sends the commitment with the stake."""
     with explained():
-        me = session(account, market_address, store, keyring_dir, fetch)
-        secret = steps.commit_model(me, task_id, model_digest, stake)
-    staked = me.market.params(task_id).contributor_stake
+        me = role(Contributor, account, market_address, store, fetch, keyring_dir)
+        secret = me.commit(task_id, model_digest, stake)
+    market = me.market
+    staked = market.params(task_id).contributor_stake
     cli_ctx.logger.success(f"committed to model 0x{secret.model_digest.hex()} in task {task_id}, staking {eth(staked)}")
-    click.echo(f"secret kept in {me.keyring.path(me.market.chain_id, me.market.address, task_id, me.address)}")
+    click.echo(f"secret kept in {me.need_keyring().path(market.chain_id, market.address, task_id, me.address)}")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Reveal the committed model")
-@ape_cli_context()
-@network_option()
-@account_option()
-@market_option()
-@task_option()
-@store_option()
-@publish_option()
-@keyring_option()
-def reveal(cli_ctx, account, market_address, task_id, store, fetch, publish, keyring_dir) -> None:
+@command(cli, short_help="Reveal the committed model")
+@sender_options
+@store_options
+@publish_option
+def reveal(
+    cli_ctx: Any, account: Any, market_address: str, task_id: int, store: str, fetch: str | None,
+    keyring_dir: Path | None, publish: str | None,
+) -> None:
     """Opens the commitment with the secret from the keyring; the model file's URI goes in the event."""
     with explained():
-        me = session(account, market_address, store, keyring_dir, fetch)
-        index = steps.reveal_model(me, task_id, open_store(publish) if publish else None)
+        me = role(Contributor, account, market_address, store, fetch, keyring_dir)
+        index = me.reveal(task_id, open_files(publish))
     cli_ctx.logger.success(f"model revealed in task {task_id} as submission #{index}")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Claim stake and reward")
-@ape_cli_context()
-@network_option()
-@account_option()
-@market_option()
-@task_option()
-@click.option("--to", type=ADDRESS, help="Pay this address instead (claimTo).")
-def claim(cli_ctx, account, market_address, task_id, to) -> None:
-    """Pays the stake back and the reward, once the task is settled."""
-    with explained():
-        amount = steps.claim(session(account, market_address), task_id, to)
-    cli_ctx.logger.success(f"claimed {eth(amount)} in task {task_id}" + (f", paid to {to}" if to else ""))
+cli.add_command(claim_command, "claim")

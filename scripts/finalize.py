@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
-from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context, network_option
+from ape.cli import ape_cli_context, network_option
 
-from learning_market import steps
-from learning_market.cli import connect, explained, market_option, task_option
+from learning_market.cli import MarketCommand, explained, role, sender_options
+from learning_market.roles.anyone import DEFAULT_FINALIZE_STEPS, Participant
 
 
-@click.command(cls=ConnectedProviderCommand, short_help="Finalize a task (anyone may)")
+@click.command(cls=MarketCommand, short_help="Finalize a task (anyone may)")
 @ape_cli_context()
 @network_option()
-@account_option()
-@market_option()
-@task_option()
-@click.option("--max-steps", type=click.IntRange(min=1), default=64, show_default=True,
+@sender_options
+@click.option("--max-steps", type=click.IntRange(min=1), default=DEFAULT_FINALIZE_STEPS, show_default=True,
               help="Steps per transaction (one per submission and pass).")
-def cli(cli_ctx, account, market_address, task_id, max_steps) -> None:
+def cli(cli_ctx: Any, account: Any, market_address: str, task_id: int, max_steps: int) -> None:
     """Sends finalize(task, MAX_STEPS) until the task is finalized; then claims open."""
     with explained():
-        market = connect(market_address)
-        transactions = steps.finalize_task(market, task_id, account, max_steps, log=click.echo)
+        transactions = role(Participant, account, market_address).finalize(task_id, max_steps)
     if transactions:
         cli_ctx.logger.success(f"task {task_id} finalized in {transactions} transaction(s): claims are open")

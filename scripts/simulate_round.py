@@ -10,9 +10,10 @@ from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand, network_option
 from ml import STRATEGIES
 
+from content import LocalStore
 from learning_market.accounts import local_accounts
-from learning_market.report import format_gas, format_round, plot, write_json
-from learning_market.simulation import SimulationConfig, run_simulation
+from learning_market.simulation.report import format_gas, format_round, plot, write_json
+from learning_market.simulation.rounds import SimulationConfig, run_simulation
 
 MIN_WINDOW = 60  # seconds, for a market deployed by this script (the clock is moved, not waited for)
 DEFAULTS = SimulationConfig()
@@ -97,9 +98,10 @@ def cli(
         market = participants[0].deploy(project.LearningMarket, MIN_WINDOW)
         click.echo(f"deployed LearningMarket at {market.address} (minimum window {MIN_WINDOW} s)")
 
-    with tempfile.TemporaryDirectory(prefix="learning-market-store-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="learning-market-simulation-") as scratch:
+        files = LocalStore(store or Path(scratch) / "store")
         report = run_simulation(
-            config, market, chain, participants, store or Path(scratch), log=click.echo, progress=not quiet
+            config, market, chain, participants, files, Path(scratch) / "keyrings", log=click.echo, progress=not quiet
         )
 
     for round_report in report.rounds:

@@ -1,6 +1,6 @@
-"""The role scripts' steps (learning_market.steps) on the local chain: a whole task with real (tiny)
-training, each role with its own keyring and one shared content store; and every pre-flight refusal
-says why in a sentence and sends no transaction."""
+"""The role layer (learning_market.roles) on the local chain, as the scripts drive it: a whole task with
+real (tiny) training, each role with its own keyring and one shared content store; and every pre-flight
+refusal says why in a sentence and sends no transaction."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ import numpy as np
 import pytest
 import torch
 
-from learning_market import steps
 from learning_market.checks import PreflightRefusal, Reason, eth
 from learning_market.cli import explained
-from learning_market.initiator import TaskTerms
 from learning_market.keyring import Keyring, KeyringError, ModelSecret
 from learning_market.market import MarketClient
-from learning_market.phases import Phase
+from learning_market.phases import BPS, Phase
+from learning_market.roles.anyone import Participant
+from learning_market.roles.contributor import Contributor
+from learning_market.roles.initiator import CreatedTask, Initiator, TaskTerms
+from learning_market.roles.verifier import Verifier
 from learning_market.timeline import utc, when
 from content import LocalStore
 from ml import (
@@ -89,17 +91,17 @@ def store(tmp_path) -> LocalStore:
 
 @pytest.fixture
 def role(client, store, tmp_path):
-    """A session for an account: each with its own keyring, like a separate machine."""
+    """A role object for an account: each with its own keyring, like a separate machine."""
 
-    def make(account: Any) -> steps.Session:
-        return steps.Session(client, account, store, Keyring(tmp_path / "keys" / str(account.address)))
+    def make(kind: type[Participant], account: Any) -> Any:
+        return kind(client, account, store, Keyring(tmp_path / "keys" / str(account.address)))
 
     return make
 
 
 @pytest.fixture
-def task(role, initiator, data) -> steps.CreatedTask:
-    return steps.create_task(role(initiator), SPEC, data["test"], TERMS, start_margin=0)
+def task(role, initiator, data) -> CreatedTask:
+    return role(Initiator, initiator).create_task(SPEC, data["test"], TERMS, start_margin=0)
 
 
 def _model_file(seed: int) -> bytes:
@@ -107,10 +109,10 @@ def _model_file(seed: int) -> bytes:
     return encode_model(build_model(ARCHITECTURE), ARCHITECTURE)
 
 
-def _committed(role, task, contributor, store, seed: int = 1) -> steps.Session:
-    session = role(contributor)
-    steps.commit_model(session, task.task_id, store.put(_model_file(seed)))
-    return session
+def _committed(role, task, contributor, store, seed: int = 1) -> Contributor:
+    me = role(Contributor, contributor)
+    me.commit(task.task_id, store.put(_model_file(seed)))
+    return me
 
 
 class NoTransaction:
@@ -142,34 +144,32 @@ def test_role_steps__whole_task__pays_by_score_and_publishes_the_fused_model(
     client, store, role, initiator, contributors, verifiers, outsider, data, chain
 ):
     # Prepare: the initiator creates the task, contributors train on their shards and commit, verifiers join
-    boss = role(initiator)
-    created = steps.create_task(boss, SPEC, data["test"], TERMS, start_margin=0)
+    boss = role(Initiator, initiator)
+    created = boss.create_task(SPEC, data["test"], TERMS, start_margin=0)
     task_id, params = created.task_id, created.params
     assert store.get(params.spec_digest) == SPEC.to_json_bytes()
-    alice, bob = role(contributors[0]), role(contributors[1])
+    alice, bob = role(Contributor, contributors[0]), role(Contributor, contributors[1])
     trained = []
     for i, contributor in enumerate((alice, bob)):
-        trained.append(
-            steps.train_for_task(client, store, contributor.keyring, task_id, data["shards"][i], {"seed": i})
-        )
-        steps.commit_model(contributor, task_id)
-    judges = [role(v) for v in verifiers[:3]]
+        trained.append(contributor.train(task_id, data["shards"][i], {"seed": i}))
+        contributor.commit(task_id)
+    judges = [role(Verifier, v) for v in verifiers[:3]]
     for judge in judges:
-        steps.join_as_verifier(judge, task_id, stake=TERMS.verifier_stake)
+        judge.join(task_id, stake=TERMS.verifier_stake)
 
     # Execute: every phase, the clock moved past each deadline
     client.advance_past(params.commit_deadline)
-    indices = [steps.reveal_model(c, task_id) for c in (alice, bob)]
+    indices = [c.reveal(task_id) for c in (alice, bob)]
     client.advance_past(params.reveal_deadline)
-    test_digest = steps.reveal_test_set(boss, task_id)
-    secrets = [steps.score_and_commit(judge, task_id) for judge in judges]
+    test_digest = boss.reveal_test_set(task_id)
+    secrets = [judge.commit_scores(task_id) for judge in judges]
     client.advance_past(params.score_commit_deadline)
-    revealed = [steps.reveal_scores(judge, task_id) for judge in judges]
+    revealed = [judge.reveal_scores(task_id) for judge in judges]
     client.advance_past(params.score_reveal_deadline)
-    transactions = steps.finalize_task(client, task_id, outsider, max_steps=1)
+    transactions = Participant(client, outsider).finalize(task_id, max_steps=1)
     owed = {a.address: client.owed(task_id, a.address) for a in (initiator, *contributors[:2], *verifiers[:3])}
-    paid = {s.address: steps.claim(s, task_id) for s in (alice, bob, *judges, boss)}
-    published = steps.fuse_and_publish(boss, task_id, "average")
+    paid = {s.address: s.claim(task_id) for s in (alice, bob, *judges, boss)}
+    published = boss.fuse_and_publish(task_id, "average")
 
     # Assert
     assert indices == [0, 1]
@@ -184,50 +184,50 @@ def test_role_steps__whole_task__pays_by_score_and_publishes_the_fused_model(
     assert all(v.honest for v in client.verifiers(task_id))
     assert paid == owed and all(amount > 0 for amount in paid.values())
     task_view = client.task(task_id)
-    assert sum(paid.values()) == task_view.deposited == task_view.paidOut
-    pool = TERMS.reward - TERMS.reward * TERMS.verifier_fee_bps // 10_000
+    assert sum(paid.values()) == task_view.deposited == task_view.paid_out
+    pool = TERMS.reward - TERMS.reward * TERMS.verifier_fee_bps // BPS
     weights = [e - TERMS.baseline_score for e in expected]
     assert [paid[c.address] - TERMS.contributor_stake for c in (alice, bob)] == [
         pool * w // sum(weights) for w in weights
     ]
-    assert bytes(task_view.fusedModelDigest) == published.digest and published.members == 2
+    assert client.task(task_id).fused_digest == published.digest and published.members == 2
     decode_model(store.get(published.digest), published.digest)
 
 
 def test_role_steps__cancel_then_claim__the_initiator_gets_the_reward_back(client, role, initiator, task):
-    boss = role(initiator)
+    boss = role(Initiator, initiator)
 
-    steps.cancel_task(boss, task.task_id)
-    amount = steps.claim(boss, task.task_id)
+    boss.cancel(task.task_id)
+    amount = boss.claim(task.task_id)
 
     assert client.phase(task.task_id) == Phase.CANCELLED and amount == TERMS.reward
 
 
 def test_role_steps__claim_to__pays_the_recipient(client, role, initiator, task, outsider):
-    boss = role(initiator)
-    steps.cancel_task(boss, task.task_id)
+    boss = role(Initiator, initiator)
+    boss.cancel(task.task_id)
     before = outsider.balance
 
-    steps.claim(boss, task.task_id, to=outsider.address)
+    boss.claim(task.task_id, to=outsider.address)
 
     assert outsider.balance - before == TERMS.reward
 
 
 def test_reveal_model__publish_store__puts_the_model_there_only_at_the_reveal(
-    chain, client, task, contributors, tmp_path
+    chain, market, client, task, contributors, tmp_path
 ):
     private, public = LocalStore(tmp_path / "private"), LocalStore(tmp_path / "public")
-    alice = steps.Session(client, contributors[0], private, Keyring(tmp_path / "alice-keys"))
+    alice = Contributor(client, contributors[0], private, Keyring(tmp_path / "alice-keys"))
     digest = private.put(_model_file(1))
-    steps.commit_model(alice, task.task_id, digest)
+    alice.commit(task.task_id, digest)
     assert not public.path(digest).exists()
     client.advance_past(task.params.commit_deadline)
     block = chain.blocks.head.number
 
-    index = steps.reveal_model(alice, task.task_id, publish=public)
+    index = alice.reveal(task.task_id, publish=public)
 
     assert public.get(digest) == private.get(digest)
-    (log,) = list(client.contract.ModelRevealed.range(block + 1, chain.blocks.head.number + 1))
+    (log,) = list(market.ModelRevealed.range(block + 1, chain.blocks.head.number + 1))
     assert (log.taskId, log.contributor, log.submissionIndex) == (task.task_id, alice.address, index)
     assert (bytes(log.modelDigest), log.uri) == (digest, public.uri(digest))
 
@@ -239,7 +239,7 @@ def test_reveal_model__commit_phase__refuses_saying_when_reveal_opens(chain, rol
     alice = _committed(role, task, contributors[0], store)
     now, params = chain.blocks.head.timestamp, task.params
 
-    refusal = _refused(chain, alice.account, steps.reveal_model, alice, task.task_id)
+    refusal = _refused(chain, alice.account, alice.reveal, task.task_id)
 
     assert refusal.reason == Reason.TOO_EARLY
     assert str(refusal) == (
@@ -250,11 +250,11 @@ def test_reveal_model__commit_phase__refuses_saying_when_reveal_opens(chain, rol
 
 
 def test_commit_model__after_commit_deadline__refuses_saying_it_closed(chain, client, role, task, store, contributors):
-    alice = role(contributors[0])
+    alice = role(Contributor, contributors[0])
     digest = store.put(_model_file(1))
     client.advance_past(task.params.commit_deadline)
 
-    refusal = _refused(chain, alice.account, steps.commit_model, alice, task.task_id, digest)
+    refusal = _refused(chain, alice.account, alice.commit, task.task_id, digest)
 
     assert refusal.reason == Reason.DEADLINE_PASSED
     assert str(refusal).startswith(
@@ -266,11 +266,11 @@ def test_commit_model__after_commit_deadline__refuses_saying_it_closed(chain, cl
 @pytest.mark.parametrize("who", ["contributor", "verifier"])
 def test_stake__below_the_tasks__refuses(chain, role, task, store, contributors, verifiers, who):
     if who == "contributor":
-        me, required = role(contributors[0]), TERMS.contributor_stake
-        action, args = steps.commit_model, (me, task.task_id, store.put(_model_file(1)), required - 1)
+        me, required = role(Contributor, contributors[0]), TERMS.contributor_stake
+        action, args = me.commit, (task.task_id, store.put(_model_file(1)), required - 1)
     else:
-        me, required = role(verifiers[0]), TERMS.verifier_stake
-        action, args = steps.join_as_verifier, (me, task.task_id, required - 1)
+        me, required = role(Verifier, verifiers[0]), TERMS.verifier_stake
+        action, args = me.join, (task.task_id, required - 1)
 
     refusal = _refused(chain, me.account, action, *args)
 
@@ -282,9 +282,9 @@ def test_stake__below_the_tasks__refuses(chain, role, task, store, contributors,
 
 def test_commit_model__balance_below_the_stake__refuses(chain, accounts, role, task, store):
     pauper = accounts.generate_test_account()
-    me = role(pauper)
+    me = role(Contributor, pauper)
 
-    refusal = _refused(chain, pauper, steps.commit_model, me, task.task_id, store.put(_model_file(1)))
+    refusal = _refused(chain, pauper, me.commit, task.task_id, store.put(_model_file(1)))
 
     assert refusal.reason == Reason.BALANCE_TOO_LOW
     assert str(refusal) == (
@@ -296,7 +296,7 @@ def test_commit_model__balance_below_the_stake__refuses(chain, accounts, role, t
 def test_commit_model__twice__refuses_already_committed(chain, role, task, store, contributors):
     alice = _committed(role, task, contributors[0], store)
 
-    refusal = _refused(chain, alice.account, steps.commit_model, alice, task.task_id, store.put(_model_file(2)))
+    refusal = _refused(chain, alice.account, alice.commit, task.task_id, store.put(_model_file(2)))
 
     assert refusal.reason == Reason.ALREADY_COMMITTED
     assert str(refusal) == f"{alice.address} has already committed a model in task {task.task_id}."
@@ -311,7 +311,7 @@ def test_reveal_model__model_file_tampered_in_the_store__refuses_digest_mismatch
     store.path(secret.model_digest).write_bytes(_model_file(99))
     client.advance_past(task.params.commit_deadline)
 
-    refusal = _refused(chain, alice.account, steps.reveal_model, alice, task.task_id)
+    refusal = _refused(chain, alice.account, alice.reveal, task.task_id)
 
     assert refusal.reason == Reason.DIGEST_MISMATCH
     assert str(refusal) == (
@@ -323,10 +323,10 @@ def test_reveal_model__model_file_tampered_in_the_store__refuses_digest_mismatch
 def test_reveal_model__twice__refuses_already_revealed(chain, client, role, task, store, contributors):
     alice = _committed(role, task, contributors[0], store)
     client.advance_past(task.params.commit_deadline)
-    steps.reveal_model(alice, task.task_id)
+    alice.reveal(task.task_id)
     digest = client.submissions(task.task_id)[0].model_digest
 
-    refusal = _refused(chain, alice.account, steps.reveal_model, alice, task.task_id)
+    refusal = _refused(chain, alice.account, alice.reveal, task.task_id)
 
     assert refusal.reason == Reason.ALREADY_REVEALED
     assert str(refusal) == (
@@ -338,7 +338,7 @@ def test_reveal_model__twice__refuses_already_revealed(chain, client, role, task
 def test_reveal_model__not_a_contributor__refuses(chain, client, role, task, outsider):
     client.advance_past(task.params.commit_deadline)
 
-    refusal = _refused(chain, outsider, steps.reveal_model, role(outsider), task.task_id)
+    refusal = _refused(chain, outsider, role(Contributor, outsider).reveal, task.task_id)
 
     assert refusal.reason == Reason.NOT_PARTICIPANT
     assert str(refusal) == (
@@ -350,15 +350,15 @@ def test_score_and_commit__test_set_tampered_in_the_store__refuses_digest_mismat
     chain, client, role, task, store, contributors, verifiers, initiator
 ):
     alice = _committed(role, task, contributors[0], store)
-    judge = role(verifiers[0])
-    steps.join_as_verifier(judge, task.task_id)
+    judge = role(Verifier, verifiers[0])
+    judge.join(task.task_id)
     client.advance_past(task.params.commit_deadline)
-    steps.reveal_model(alice, task.task_id)
+    alice.reveal(task.task_id)
     client.advance_past(task.params.reveal_deadline)
-    test_digest = steps.reveal_test_set(role(initiator), task.task_id)
+    test_digest = role(Initiator, initiator).reveal_test_set(task.task_id)
     store.path(test_digest).write_bytes(b"not the test set")
 
-    refusal = _refused(chain, judge.account, steps.score_and_commit, judge, task.task_id)
+    refusal = _refused(chain, judge.account, judge.commit_scores, task.task_id)
 
     assert refusal.reason == Reason.DIGEST_MISMATCH
     assert str(refusal).startswith(f"the test set of task {task.task_id} in the store does not match its digest")
@@ -369,27 +369,27 @@ def test_reveal_scores__twice__refuses_already_revealed(
     chain, client, role, task, store, contributors, verifiers, initiator
 ):
     alice = _committed(role, task, contributors[0], store)
-    judge = role(verifiers[0])
-    steps.join_as_verifier(judge, task.task_id)
+    judge = role(Verifier, verifiers[0])
+    judge.join(task.task_id)
     client.advance_past(task.params.commit_deadline)
-    steps.reveal_model(alice, task.task_id)
+    alice.reveal(task.task_id)
     client.advance_past(task.params.reveal_deadline)
-    steps.reveal_test_set(role(initiator), task.task_id)
-    steps.score_and_commit(judge, task.task_id)
+    role(Initiator, initiator).reveal_test_set(task.task_id)
+    judge.commit_scores(task.task_id)
     client.advance_past(task.params.score_commit_deadline)
-    steps.reveal_scores(judge, task.task_id)
+    judge.reveal_scores(task.task_id)
 
-    refusal = _refused(chain, judge.account, steps.reveal_scores, judge, task.task_id)
+    refusal = _refused(chain, judge.account, judge.reveal_scores, task.task_id)
 
     assert refusal.reason == Reason.ALREADY_REVEALED
     assert str(refusal) == f"{judge.address} has already revealed its scores in task {task.task_id}."
 
 
 def test_claim__before_settlement__refuses_saying_when_claims_open(chain, role, task, initiator):
-    boss = role(initiator)
+    boss = role(Initiator, initiator)
     now = chain.blocks.head.timestamp
 
-    refusal = _refused(chain, initiator, steps.claim, boss, task.task_id)
+    refusal = _refused(chain, initiator, boss.claim, task.task_id)
 
     assert refusal.reason == Reason.NOT_SETTLED
     assert str(refusal) == (
@@ -400,36 +400,36 @@ def test_claim__before_settlement__refuses_saying_when_claims_open(chain, role, 
 
 
 def test_claim__twice__refuses_already_claimed(chain, role, task, initiator):
-    boss = role(initiator)
-    steps.cancel_task(boss, task.task_id)
-    steps.claim(boss, task.task_id)
+    boss = role(Initiator, initiator)
+    boss.cancel(task.task_id)
+    boss.claim(task.task_id)
 
-    refusal = _refused(chain, initiator, steps.claim, boss, task.task_id)
+    refusal = _refused(chain, initiator, boss.claim, task.task_id)
 
     assert refusal.reason == Reason.ALREADY_CLAIMED
     assert str(refusal) == f"{boss.address} has already claimed what it was owed in task {task.task_id}."
 
 
 def test_create_task__window_below_the_markets_minimum__refuses(chain, client, role, initiator, data):
-    terms = dataclasses.replace(TERMS, window=client.min_window() - 1)
+    terms = dataclasses.replace(TERMS, window=client.min_window - 1)
 
-    refusal = _refused(chain, initiator, steps.create_task, role(initiator), SPEC, data["test"], terms)
+    refusal = _refused(chain, initiator, role(Initiator, initiator).create_task, SPEC, data["test"], terms)
 
     assert refusal.reason == Reason.BAD_PARAMETER
     assert str(refusal) == (
-        f"a window of {terms.window} s is shorter than this market's minimum window of {client.min_window()} s."
+        f"a window of {terms.window} s is shorter than this market's minimum window of {client.min_window} s."
     )
 
 
 def test_commit_model__stale_secret_in_the_keyring__refuses_to_overwrite_it(
     chain, client, role, task, store, contributors
 ):
-    alice = role(contributors[0])
+    alice = role(Contributor, contributors[0])
     stale = ModelSecret(b"\x01" * 32, b"\x02" * 32, b"\x03" * 32)
     path = alice.keyring.save(client.chain_id, client.address, task.task_id, alice.address, stale)
 
     with NoTransaction(chain, alice.account), pytest.raises(KeyringError) as refusal:
-        steps.commit_model(alice, task.task_id, store.put(_model_file(1)))
+        alice.commit(task.task_id, store.put(_model_file(1)))
 
     assert str(refusal.value).startswith(f"a secret for task {task.task_id} already exists at {path};")
     assert alice.keyring.load(client.chain_id, client.address, task.task_id, alice.address) == stale
@@ -438,7 +438,7 @@ def test_commit_model__stale_secret_in_the_keyring__refuses_to_overwrite_it(
 def test_explained__refusal__becomes_a_one_sentence_click_error(chain, role, task, initiator):
     with pytest.raises(click.ClickException) as error:
         with explained():
-            steps.claim(role(initiator), task.task_id)
+            role(Initiator, initiator).claim(task.task_id)
 
     assert error.value.message.startswith(f"Claiming needs task {task.task_id} to be finalized,")
     assert error.value.message.count(". ") == 0 and error.value.message.endswith(".")
@@ -447,13 +447,13 @@ def test_explained__refusal__becomes_a_one_sentence_click_error(chain, role, tas
 def test_commit_model__deadline_passes_before_it_is_mined__market_refuses_and_the_secret_is_discarded(
     chain, client, role, task, store, contributors
 ):
-    alice = role(contributors[0])
+    alice = role(Contributor, contributors[0])
     digest = store.put(_model_file(1))
     chain.pending_timestamp = task.params.commit_deadline + 1  # the checks still see the Commit phase
 
     with pytest.raises(click.ClickException) as error:
         with explained():
-            steps.commit_model(alice, task.task_id, digest)
+            alice.commit(task.task_id, digest)
 
     assert error.value.message == (
         f"The market refused commitModel: task {task.task_id} is in phase Reveal, and this needs phase Commit "

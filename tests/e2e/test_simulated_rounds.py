@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from content import LocalStore
 from learning_market.accounts import local_accounts
-from learning_market.initiator import TaskTerms
-from learning_market.simulation import SimulationConfig, SimulationReport, run_simulation
+from learning_market.phases import BPS
+from learning_market.roles.initiator import TaskTerms
+from learning_market.simulation.rounds import SimulationConfig, SimulationReport, run_simulation
 
 TERMS = TaskTerms()
 QUICK = {"epochs": 4, "rounds": 1, "contributors": 3, "verifiers": 3}
@@ -21,7 +23,10 @@ def simulate(project, accounts, chain, deployer, tmp_path: Path):
         config = SimulationConfig(**{**QUICK, **overrides})
         market = deployer.deploy(project.LearningMarket, 60)
         participants = local_accounts(accounts, chain, 1 + config.contributors + config.verifiers)
-        return run_simulation(config, market, chain, participants, tmp_path, log=lambda _: None, progress=False)
+        return run_simulation(
+            config, market, chain, participants, LocalStore(tmp_path / "store"), tmp_path / "keyrings",
+            log=lambda _: None, progress=False,
+        )
 
     return run
 
@@ -37,7 +42,7 @@ def test_simulation__honest_round__settles_pays_everyone_and_conserves_eth(simul
     assert round_.phase == "Finalized"
     assert report.conserved and round_.paid_out == round_.deposited
     assert all(c.stake_back == TERMS.contributor_stake and c.reward > 0 for c in round_.contributors)
-    fee_each = TERMS.reward * TERMS.verifier_fee_bps // 10_000 // 3
+    fee_each = TERMS.reward * TERMS.verifier_fee_bps // BPS // 3
     assert all(v.honest and v.fee == fee_each and v.stake_back == TERMS.verifier_stake for v in round_.verifiers)
     assert round_.fused_members == 3
     assert round_.fused_bps >= round_.best_single_bps  # short local training from one start: averaging helps
@@ -54,7 +59,7 @@ def test_simulation__free_rider__forfeits_its_stake_to_the_contributors(simulate
     (free_rider,) = _by_behaviour(round_.contributors, "free-rider")
     assert (free_rider.revealed, free_rider.reward, free_rider.stake_back) == (False, 0, 0)
     honest = _by_behaviour(round_.contributors, "honest")
-    pool = TERMS.reward - TERMS.reward * TERMS.verifier_fee_bps // 10_000 + TERMS.contributor_stake
+    pool = TERMS.reward - TERMS.reward * TERMS.verifier_fee_bps // BPS + TERMS.contributor_stake
     assert pool - len(honest) < sum(c.reward for c in honest) <= pool
     assert report.conserved
 
@@ -86,7 +91,7 @@ def test_simulation__dishonest_verifier__loses_its_stake_to_the_honest_ones(simu
     (round_,) = report.rounds
     (liar,) = _by_behaviour(round_.verifiers, "dishonest")
     assert (liar.honest, liar.fee, liar.stake_back) == (False, 0, 0)
-    fee_pool = TERMS.reward * TERMS.verifier_fee_bps // 10_000 + TERMS.verifier_stake
+    fee_pool = TERMS.reward * TERMS.verifier_fee_bps // BPS + TERMS.verifier_stake
     assert all(v.fee == fee_pool // 2 for v in _by_behaviour(round_.verifiers, "honest"))
     assert report.conserved
 

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from learning_market.simulation import RoundReport, SimulationReport
+from learning_market.simulation.rounds import RoundReport, SimulationReport
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:

@@ -1,0 +1,189 @@
+"""What any account may do in a task: run its batched finalize, and claim what it is owed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from eth_utils import to_checksum_address
+
+from content import ContentStore
+from learning_market.checks import (
+    PreflightRefusal,
+    Reason,
+    TaskState,
+    require_phase,
+    require_settled,
+    store_file,
+    task_state,
+)
+from learning_market.errors import LearningMarketError
+from learning_market.keyring import Keyring, Secret
+from learning_market.market import MarketClient
+from learning_market.phases import Phase, Role
+from learning_market.refusals import MarketRefusal
+
+Log = Callable[[str], None]
+SecretT = TypeVar("SecretT", bound=Secret)
+DEFAULT_FINALIZE_STEPS = 64  # finalize steps per transaction: one per submission and pass
+
+
+def quiet(_: str) -> None:
+    """A log that says nothing."""
+
+
+@dataclass
+class Participant:
+    """One account acting in one market: the base of every role, and the role of anyone.
+
+    `store` and `keyring` are needed by the steps that read files or keep secrets; finalize and
+    claim need neither.
+    """
+
+    market: MarketClient
+    account: Any
+    store: ContentStore | None = None
+    keyring: Keyring | None = None
+    log: Log = quiet
+
+    # the steps `due` reports on, in the order a task needs them
+    STEPS: ClassVar[tuple[str, ...]] = ("finalize", "claim")
+
+    @property
+    def address(self) -> str:
+        return to_checksum_address(str(self.account.address))
+
+    def state(self, task_id: int) -> TaskState:
+        return task_state(self.market, task_id)
+
+    # ------------------------------------------------------------------ what is due
+    def due(self, task_id: int) -> dict[str, LearningMarketError | None]:
+        """For every step of the role, None if it can run now, else why not (nothing is sent)."""
+        status: dict[str, LearningMarketError | None] = {}
+        for step in self.STEPS:
+            try:
+                getattr(self, f"check_{step}")(task_id)
+                status[step] = None
+            except LearningMarketError as refusal:
+                status[step] = refusal
+        return status
+
+    def next_step(self, task_id: int) -> str | None:
+        """The first step that can run now, or None when nothing can."""
+        return next((step for step, refusal in self.due(task_id).items() if refusal is None), None)
+
+    # ------------------------------------------------------------------ helpers for the roles
+    def need_keyring(self) -> Keyring:
+        if self.keyring is None:
+            raise LearningMarketError("this step keeps a secret, and no keyring was given.")
+        return self.keyring
+
+    def need_store(self) -> ContentStore:
+        if self.store is None:
+            raise LearningMarketError("this step reads or writes files, and no content store was given.")
+        return self.store
+
+    def _publish(self, publish: ContentStore | None, digest: bytes, data: bytes, what: str) -> str:
+        """Puts a file where others fetch it, at its reveal (not before); returns the URI for the event."""
+        if publish is None:
+            return self.need_store().uri(digest)
+        store_file(publish, data, what)
+        return publish.uri(digest)
+
+    @staticmethod
+    def _send_or_undo(send: Callable[[], Any], undo: Callable[[], None]) -> Any:
+        """Sends a transaction; if the market refuses it, nothing was committed, so `undo` the saved secret."""
+        try:
+            return send()
+        except MarketRefusal:
+            undo()
+            raise
+
+    def _commit_with_secret(
+        self,
+        task_id: int,
+        fresh: Callable[[], SecretT],
+        matches: Callable[[Secret], bool],
+        send: Callable[[SecretT], None],
+    ) -> SecretT:
+        """Keeps a secret in the keyring, then sends the commitment that it opens.
+
+        A secret already kept for the task that `matches` what is being committed (a commit that never
+        reached the chain: the process stopped before it was mined) is sent again rather than replaced;
+        any other is never overwritten (`KeyringError`).
+        """
+        market, keyring = self.market, self.need_keyring()
+        where = (market.chain_id, market.address, task_id, self.address)
+        kept = keyring.load(*where) if keyring.has(*where) else None
+        secret: SecretT
+        if kept is not None and matches(kept):
+            secret = kept  # type: ignore[assignment]
+        else:
+            secret = fresh()
+            keyring.save(*where, secret)
+        self._send_or_undo(lambda: send(secret), lambda: keyring.discard(*where))
+        return secret
+
+    # ------------------------------------------------------------------ finalize
+    def check_finalize(self, task_id: int, max_steps: int = DEFAULT_FINALIZE_STEPS) -> TaskState:
+        if max_steps < 1:
+            raise PreflightRefusal(Reason.BAD_PARAMETER, "finalize needs at least one step per transaction.")
+        state = self.state(task_id)
+        if state.phase == Phase.FINALIZED:
+            raise PreflightRefusal(Reason.ALREADY_FINALIZED, f"task {task_id} is already finalized.")
+        require_phase(state, Phase.FINALIZING, "finalizing")
+        return state
+
+    def finalize(self, task_id: int, max_steps: int = DEFAULT_FINALIZE_STEPS) -> int:
+        """Runs finalize in batches of `max_steps` until the task is finalized; returns the transactions
+        sent (0 when it was finalized already)."""
+        try:
+            self.check_finalize(task_id, max_steps)
+        except PreflightRefusal as refusal:
+            if refusal.reason != Reason.ALREADY_FINALIZED:
+                raise
+            self.log(f"task {task_id} is already finalized")
+            return 0
+        transactions = 0
+        while self.market.phase(task_id) == Phase.FINALIZING:
+            self.market.finalize(task_id, max_steps, sender=self.account)
+            transactions += 1
+            self.log(f"finalize transaction {transactions} sent ({max_steps} steps at most)")
+        return transactions
+
+    # ------------------------------------------------------------------ claim
+    def check_claim(self, task_id: int, to: str | None = None) -> int:
+        """What the account would be paid; refuses before settlement, twice, or when nothing is owed."""
+        state = self.state(task_id)
+        require_settled(state, "claiming")
+        if to is not None and int(to, 16) == 0:
+            raise PreflightRefusal(Reason.BAD_PARAMETER, "a claim cannot be paid to the zero address.")
+        if self.market.has_claimed(task_id, self.address):
+            raise PreflightRefusal(
+                Reason.ALREADY_CLAIMED, f"{self.address} has already claimed what it was owed in task {task_id}."
+            )
+        amount = self.market.owed(task_id, self.address)
+        if amount == 0:
+            raise PreflightRefusal(
+                Reason.NOTHING_OWED, f"{self.address} is owed nothing in task {task_id}: {self._why_nothing(state)}."
+            )
+        return amount
+
+    def claim(self, task_id: int, to: str | None = None) -> int:
+        """Pays what the account is owed in a settled task to itself, or to `to`; returns the amount."""
+        amount = self.check_claim(task_id, to)
+        self.market.claim(task_id, sender=self.account, to=to)
+        return amount
+
+    def _why_nothing(self, state: TaskState) -> str:
+        role = self.market.role(state.task_id, self.address)
+        if self.address == state.initiator:
+            return "everything it put in went to the contributors and verifiers"
+        if role == Role.CONTRIBUTOR:
+            if state.phase in (Phase.CANCELLED, Phase.UNFULFILLED):
+                return "no model was revealed in it, so every contributor stake went to the initiator"
+            return "its model was never revealed, so its stake went to the other contributors"
+        if role == Role.VERIFIER:
+            return "it did not reveal its scores, or they strayed from the median beyond the tolerance"
+        return "it took no part in the task"

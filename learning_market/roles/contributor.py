@@ -1,0 +1,153 @@
+"""The contributor: trains on its private data, stores its model file, commits, reveals.
+
+Its data never leaves it: only the trained model's file (and its digest) does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from content import ContentStore, digest_to_cid
+from learning_market.checks import (
+    PreflightRefusal,
+    Reason,
+    TaskState,
+    fetch_verified,
+    require_balance,
+    require_digest_unrevealed,
+    require_model_unrevealed,
+    require_newcomer,
+    require_phase,
+    require_role,
+    require_stake,
+    store_file,
+)
+from learning_market.commitments import model_commitment, new_salt
+from learning_market.keyring import KeyringError, ModelSecret, TrainedModel
+from learning_market.phases import Phase, Role
+from learning_market.roles.anyone import Participant
+from learning_market.roles.files import decode_model_file, fetch_model, fetch_spec, load_dataset_file, require_fits
+from ml import Dataset, TrainConfig, accuracy_bps, build_model, encode_model, set_seed, train
+
+
+@dataclass(frozen=True)
+class CommitPlan:
+    """What a commit would send: the model, and the stake the task asks."""
+
+    state: TaskState
+    model_digest: bytes
+    stake: int
+
+
+@dataclass
+class Contributor(Participant):
+    """A contributor in one market."""
+
+    STEPS: ClassVar[tuple[str, ...]] = ("commit", "reveal", "finalize", "claim")
+
+    # ------------------------------------------------------------------ train
+    def train(
+        self,
+        task_id: int,
+        data: Dataset | str | Path,
+        overrides: dict[str, Any] | None = None,
+        progress: bool = False,
+    ) -> TrainedModel:
+        """Trains the task's model on private data (from the spec's initial model if it names one); stores
+        the file and remembers it in the keyring as the task's last trained model (what `commit` commits).
+
+        Training follows the spec's hint (`training`), or `ml.TrainConfig`'s defaults, with `overrides`
+        (epochs, seed, lr, ...) on top. The spec and the initial model are fetched by the digests the
+        chain recorded and checked. `data` is a dataset, or the path of an .npz or dataset file.
+        """
+        market, store = self.market, self.need_store()
+        state = self.state(task_id)
+        require_phase(state, Phase.COMMIT, "training for a task")
+        spec = fetch_spec(store, state)
+        try:
+            config = dataclasses.replace(spec.training or TrainConfig(), **(overrides or {}))
+        except (TypeError, ValueError) as error:
+            raise PreflightRefusal(Reason.BAD_PARAMETER, f"the training settings are not usable: {error}.") from error
+        if not isinstance(data, Dataset):
+            path, data = data, load_dataset_file(data, int(spec.num_classes))
+            require_fits(spec, data, f"data in {path}")
+        else:
+            require_fits(spec, data, "training data")
+        if spec.initial_model is not None:
+            initial = fetch_model(store, spec.initial_model, "initial model named by the spec")
+            module, architecture = initial.module, initial.architecture
+        else:
+            set_seed(config.seed)
+            module, architecture = build_model(spec.architecture), spec.architecture
+        trained = train(module, data, config, progress=progress).model
+        digest = store_file(store, encode_model(trained, architecture), "trained model")
+        result = TrainedModel(digest, digest_to_cid(digest), accuracy_bps(trained, data))
+        self.need_keyring().record_trained(market.chain_id, market.address, task_id, result)
+        return result
+
+    # ------------------------------------------------------------------ commit
+    def check_commit(self, task_id: int, model_digest: bytes | None = None, stake: int | None = None) -> CommitPlan:
+        """Refuses unless the model (by default the last one trained for the task) can be committed now."""
+        market, state = self.market, self.state(task_id)
+        require_phase(state, Phase.COMMIT, "committing a model")
+        require_newcomer(market, state, self.address, Role.CONTRIBUTOR)
+        required = state.params.contributor_stake
+        require_stake(required, stake, Role.CONTRIBUTOR)
+        require_balance(market, self.address, required, "the contributor stake")
+        if model_digest is None:
+            model_digest = self.need_keyring().last_trained(market.chain_id, market.address, task_id).model_digest
+        fetch_model(self.need_store(), model_digest, "model file")
+        return CommitPlan(state, model_digest, required)
+
+    def commit(self, task_id: int, model_digest: bytes | None = None, stake: int | None = None) -> ModelSecret:
+        """Commits to a model in the store (by default the last one trained for the task) and stakes.
+
+        The digest and salt go to the keyring first: without them the commitment cannot be opened. A
+        secret kept for the same model by a commit that never reached the chain (the process stopped
+        before it was mined) is sent again rather than replaced.
+        """
+        market = self.market
+        plan = self.check_commit(task_id, model_digest, stake)
+
+        def fresh() -> ModelSecret:
+            salt = new_salt()
+            return ModelSecret(
+                plan.model_digest,
+                salt,
+                model_commitment(market.chain_id, market.address, task_id, self.address, plan.model_digest, salt),
+            )
+
+        return self._commit_with_secret(
+            task_id,
+            fresh,
+            lambda kept: isinstance(kept, ModelSecret) and kept.model_digest == plan.model_digest,
+            lambda secret: market.commit_model(task_id, secret.commitment, plan.stake, sender=self.account),
+        )
+
+    # ------------------------------------------------------------------ reveal
+    def check_reveal(self, task_id: int) -> tuple[ModelSecret, bytes]:
+        """The keyring's secret and the model file, if the model can be revealed now."""
+        market, state = self.market, self.state(task_id)
+        require_phase(state, Phase.REVEAL, "revealing a model")
+        require_role(market, state, self.address, Role.CONTRIBUTOR, "revealing a model")
+        require_model_unrevealed(market, state, self.address)
+        secret = self.need_keyring().load(market.chain_id, market.address, task_id, self.address)
+        if not isinstance(secret, ModelSecret):
+            raise KeyringError(f"the keyring holds no model secret for task {task_id}, but a {type(secret).__name__}.")
+        require_digest_unrevealed(market, state, secret.model_digest)
+        data = fetch_verified(self.need_store(), secret.model_digest, "model file")
+        decode_model_file(data, secret.model_digest, "model file")
+        return secret, data
+
+    def reveal(self, task_id: int, publish: ContentStore | None = None) -> int:
+        """Opens the commitment with the digest and salt from the keyring; returns the submission index.
+
+        The model file is taken from the store (checked) and also put into `publish` if given: a model
+        in a public store before its reveal could be committed to and revealed first by anyone.
+        """
+        secret, data = self.check_reveal(task_id)
+        uri = self._publish(publish, secret.model_digest, data, "model file")
+        return self.market.reveal_model(task_id, secret.model_digest, secret.salt, uri, sender=self.account)

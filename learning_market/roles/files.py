@@ -1,0 +1,117 @@
+"""The files the roles read: datasets and specs from disk, specs and models from the content store
+by the digest the chain recorded. A file that cannot be used is refused in a sentence."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from content import ContentStore
+from learning_market.checks import PreflightRefusal, Reason, TaskState, fetch_verified, store_file
+from ml import Dataset, DatasetError, Model, ModelFileError, TaskSpec, decode_dataset, decode_model, load_npz
+from ml.models import io_signature
+
+
+def _unreadable(path: Path, error: OSError) -> PreflightRefusal:
+    return PreflightRefusal(Reason.BAD_FILE, f"{path} cannot be read: {(error.strerror or str(error)).lower()}.")
+
+
+def load_dataset_file(path: str | Path, num_classes: int | None = None) -> Dataset:
+    """A dataset from an .npz (arrays x and y) or from a dataset file written by `ml.encode_dataset`."""
+    path = Path(path)
+    try:
+        if path.suffix == ".npz":
+            return load_npz(path, num_classes)
+        dataset = decode_dataset(path.read_bytes())
+    except DatasetError as error:
+        raise PreflightRefusal(Reason.BAD_FILE, f"{path} is not a dataset this market can use: {error}.") from error
+    except OSError as error:
+        raise _unreadable(path, error) from error
+    if num_classes is not None and dataset.num_classes != num_classes:
+        raise PreflightRefusal(
+            Reason.BAD_FILE, f"{path} has {dataset.num_classes} classes, and the task has {num_classes}."
+        )
+    return dataset
+
+
+def load_spec_file(path: str | Path) -> TaskSpec:
+    """A task spec from a JSON file, validated by `ml.spec.TaskSpec`."""
+    path = Path(path)
+    try:
+        return TaskSpec.from_json_bytes(path.read_bytes())
+    except OSError as error:
+        raise _unreadable(path, error) from error
+    except ValueError as error:
+        raise PreflightRefusal(Reason.BAD_FILE, f"{path} is not a valid task spec: {error}.") from error
+
+
+def require_fits(spec: TaskSpec, dataset: Dataset, what: str) -> None:
+    """Refuses a dataset whose examples or classes are not the task's."""
+    shape, classes = tuple(spec.input_shape), int(spec.num_classes)
+    if tuple(dataset.input_shape) != shape or dataset.num_classes != classes:
+        raise PreflightRefusal(
+            Reason.BAD_FILE,
+            f"the {what} has examples shaped {list(dataset.input_shape)} in {dataset.num_classes} classes, and the "
+            f"task needs {list(shape)} in {classes}.",
+        )
+
+
+def fetch_spec(store: ContentStore, state: TaskState) -> TaskSpec:
+    """The task's spec, fetched by the digest the chain recorded and checked."""
+    data = fetch_verified(store, state.params.spec_digest, f"task spec of task {state.task_id}")
+    try:
+        return TaskSpec.from_json_bytes(data)
+    except ValueError as error:
+        raise PreflightRefusal(
+            Reason.BAD_FILE, f"the task spec of task {state.task_id} is not a valid task spec: {error}."
+        ) from error
+
+
+def decode_model_file(data: bytes, digest: bytes, what: str) -> Model:
+    """A model file's model (nothing in it runs), refused in a sentence if it is not one."""
+    try:
+        return decode_model(data, digest)
+    except ModelFileError as error:
+        raise PreflightRefusal(
+            Reason.BAD_FILE, f"the {what} 0x{digest.hex()} is not a usable model file: {error}."
+        ) from error
+
+
+def fetch_model(store: ContentStore, digest: bytes, what: str) -> Model:
+    """A model file fetched by digest, checked, and decoded."""
+    return decode_model_file(fetch_verified(store, digest, what), digest, what)
+
+
+def fetch_test_set(store: ContentStore, state: TaskState) -> Dataset:
+    """The task's revealed test set, fetched by the digest the chain recorded and checked."""
+    data = fetch_verified(store, state.test_digest, f"test set of task {state.task_id}")
+    try:
+        return decode_dataset(data)
+    except DatasetError as error:
+        raise PreflightRefusal(
+            Reason.BAD_FILE, f"the test set of task {state.task_id} is not a dataset file: {error}."
+        ) from error
+
+
+def with_initial_model(store: ContentStore, spec: TaskSpec, model_file: bytes) -> TaskSpec:
+    """The spec naming `model_file` (put into the store) as the model contributors start from."""
+    try:
+        decode_model(model_file)
+    except ModelFileError as error:
+        raise PreflightRefusal(Reason.BAD_FILE, f"the initial model is not a usable model file: {error}.") from error
+    return dataclasses.replace(spec, initial_model=store_file(store, model_file, "initial model"))
+
+
+def require_initial_model_fits(store: ContentStore, spec: TaskSpec) -> bytes | None:
+    """The file of the spec's initial model (None if it names none), refused unless it takes the spec's
+    inputs and gives its classes."""
+    if spec.initial_model is None:
+        return None
+    what = "initial model named by the spec"
+    data = fetch_verified(store, spec.initial_model, what)
+    initial = decode_model_file(data, spec.initial_model, what)
+    if io_signature(initial.architecture) != (tuple(spec.input_shape), int(spec.num_classes)):
+        raise PreflightRefusal(
+            Reason.BAD_FILE, "the spec's initial model does not take the spec's inputs or give its classes."
+        )
+    return data

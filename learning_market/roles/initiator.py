@@ -1,0 +1,261 @@
+"""The initiator: publishes the task spec, commits to a test set, escrows the reward, reveals the
+test set, fuses the paid models and publishes the fused model (the next round's start), or cancels."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from content import ContentStore, sha256_digest
+from learning_market.checks import (
+    PreflightRefusal,
+    Reason,
+    TaskState,
+    require_balance,
+    require_initiator,
+    require_parent,
+    require_phase,
+    require_terms,
+    store_file,
+)
+from learning_market.commitments import new_salt, test_set_commitment
+from learning_market.keyring import KeyringError, TestSetSecret
+from learning_market.phases import Phase, TaskParams
+from learning_market.roles.anyone import Participant
+from learning_market.roles.files import fetch_model, require_fits, require_initial_model_fits
+from ml import Dataset, Model, TaskSpec, encode_dataset, encode_model
+from ml.fusion import OUTPUT_STRATEGIES, STRATEGIES, FusionError, fuse
+
+# seconds added before the first deadline, for the time the creating transaction takes to be mined
+DEFAULT_START_MARGIN = 60
+
+
+@dataclass(frozen=True)
+class TaskTerms:
+    """What an initiator offers and asks: amounts in wei, scores in bps, windows in seconds."""
+
+    reward: int = 10**18
+    contributor_stake: int = 10**16
+    verifier_stake: int = 2 * 10**16
+    max_contributors: int = 32
+    max_verifiers: int = 9
+    verifier_fee_bps: int = 1_000
+    baseline_score: int = 1_000  # chance on ten classes
+    tolerance_bps: int = 300
+    window: int = 3_600  # each phase's length; at least the market's minWindow
+
+    def task_params(
+        self, spec_digest: bytes, test_set_commitment: bytes, start: int, parent_task_id: int = 0
+    ) -> TaskParams:
+        """The task's parameters, its five windows each `window` seconds long from `start`."""
+        return TaskParams(
+            spec_digest=spec_digest,
+            test_set_commitment=test_set_commitment,
+            commit_deadline=start + self.window,
+            reveal_deadline=start + 2 * self.window,
+            test_reveal_deadline=start + 3 * self.window,
+            score_commit_deadline=start + 4 * self.window,
+            score_reveal_deadline=start + 5 * self.window,
+            contributor_stake=self.contributor_stake,
+            verifier_stake=self.verifier_stake,
+            max_contributors=self.max_contributors,
+            max_verifiers=self.max_verifiers,
+            verifier_fee_bps=self.verifier_fee_bps,
+            baseline_score=self.baseline_score,
+            tolerance_bps=self.tolerance_bps,
+            parent_task_id=parent_task_id,
+        )
+
+
+@dataclass(frozen=True)
+class CreatedTask:
+    task_id: int
+    spec_digest: bytes
+    test_digest: bytes
+    params: TaskParams
+    secret: Path  # where the keyring keeps the test set secret
+
+
+@dataclass(frozen=True)
+class FusedModel:
+    model: Model
+    digest: bytes
+    file: bytes
+    members: int  # how many paid submissions went into it
+
+
+@dataclass
+class Initiator(Participant):
+    """The initiator of tasks in one market."""
+
+    STEPS: ClassVar[tuple[str, ...]] = ("cancel", "reveal_test_set", "finalize", "publish_fused", "claim")
+
+    # ------------------------------------------------------------------ create
+    def create_task(
+        self,
+        spec: TaskSpec,
+        test_set: Dataset,
+        terms: TaskTerms,
+        parent_task_id: int = 0,
+        start_margin: int = DEFAULT_START_MARGIN,
+        publish: ContentStore | None = None,
+    ) -> CreatedTask:
+        """Stores the spec, commits to the test set (kept in the keyring until its reveal), escrows the reward.
+
+        The five deadlines are `window` apart, the first one `window + start_margin` after now. The spec
+        (and the initial model it names) also go into `publish` if given, whose URI then goes in the event.
+        """
+        market, store, keyring = self.market, self.need_store(), self.need_keyring()
+        require_terms(market, terms)
+        require_fits(spec, test_set, "test set")
+        require_balance(market, self.address, terms.reward, "the reward")
+        initial_file = require_initial_model_fits(store, spec)
+        if parent_task_id:
+            require_parent(self.state(parent_task_id), self.address, spec.initial_model)
+
+        spec_file = spec.to_json_bytes()
+        spec_digest = store_file(store, spec_file, "task spec")
+        spec_uri = self._publish(publish, spec_digest, spec_file, "task spec")
+        if initial_file is not None:
+            self._publish(publish, sha256_digest(initial_file), initial_file, "initial model")
+        test_file = encode_dataset(test_set)
+        test_digest, salt = sha256_digest(test_file), new_salt()
+        commitment = test_set_commitment(market.chain_id, market.address, self.address, test_digest, salt)
+        secret = TestSetSecret(test_digest, salt, commitment, test_file)
+        pending = keyring.save_pending(market.chain_id, market.address, self.address, secret)
+
+        start = max(market.now(), int(time.time())) + start_margin
+        params = terms.task_params(spec_digest, commitment, start, parent_task_id)
+        task_id = self._send_or_undo(
+            lambda: market.create_task(params, spec_uri, terms.reward, sender=self.account),
+            lambda: keyring.discard_pending(market.chain_id, market.address, self.address, commitment),
+        )
+        path = keyring.assign(pending, market.chain_id, market.address, task_id, self.address)
+        self.log(f"task {task_id} created; the test set secret is kept in {path}")
+        return CreatedTask(task_id, spec_digest, test_digest, market.params(task_id), path)
+
+    # ------------------------------------------------------------------ cancel
+    def check_cancel(self, task_id: int) -> TaskState:
+        state = self.state(task_id)
+        require_initiator(state, self.address, "cancelling a task")
+        require_phase(state, Phase.COMMIT, "cancelling a task")
+        if state.committed:
+            raise PreflightRefusal(
+                Reason.COMMITMENTS_EXIST,
+                f"task {task_id} can no longer be cancelled: {state.committed} model(s) are committed to it.",
+            )
+        return state
+
+    def cancel(self, task_id: int) -> None:
+        """Cancels a task in which no model is committed yet; then everyone claims their money back."""
+        self.check_cancel(task_id)
+        self.market.cancel_task(task_id, sender=self.account)
+
+    # ------------------------------------------------------------------ test set
+    def check_reveal_test_set(self, task_id: int) -> TestSetSecret:
+        """The keyring's test set secret, if the test set can be revealed now."""
+        market, state = self.market, self.state(task_id)
+        require_initiator(state, self.address, "revealing the test set")
+        if state.test_digest != bytes(32):
+            raise PreflightRefusal(
+                Reason.ALREADY_REVEALED,
+                f"the test set of task {task_id} is already revealed (0x{state.test_digest.hex()}).",
+            )
+        require_phase(state, Phase.TEST_REVEAL, "revealing the test set")
+        commitment = state.params.test_set_commitment
+        secret = self.need_keyring().load(market.chain_id, market.address, task_id, self.address, commitment=commitment)
+        if not isinstance(secret, TestSetSecret):
+            raise KeyringError(
+                f"the keyring holds no test set secret for task {task_id}, but a {type(secret).__name__}."
+            )
+        opened = test_set_commitment(market.chain_id, market.address, self.address, secret.test_digest, secret.salt)
+        if opened != commitment:
+            raise PreflightRefusal(
+                Reason.DIGEST_MISMATCH,
+                f"the test set secret in the keyring does not open the commitment of task {task_id}, so it was made "
+                "for another task.",
+            )
+        return secret
+
+    def reveal_test_set(self, task_id: int, publish: ContentStore | None = None) -> bytes:
+        """Publishes the test set committed to at creation (from the keyring) and opens the commitment.
+
+        The file goes into the store, and into `publish` too if given (a public store such as IPFS,
+        whose URI then goes in the event).
+        """
+        secret = self.check_reveal_test_set(task_id)
+        digest = store_file(self.need_store(), secret.test_file, "test set")
+        uri = self._publish(publish, digest, secret.test_file, "test set")
+        self.market.reveal_test_set(task_id, digest, secret.salt, uri, sender=self.account)
+        return digest
+
+    # ------------------------------------------------------------------ fuse and publish
+    def fuse(
+        self, task_id: int, strategy: str, validation: Dataset | None = None, num_byzantine: int = 0
+    ) -> FusedModel:
+        """Fuses the task's paid models, weighted by their rewards, and stores the fused model's file."""
+        state = self.state(task_id)
+        require_initiator(state, self.address, "fusing the paid models")
+        require_phase(state, Phase.FINALIZED, "fusing the paid models")
+        if strategy not in STRATEGIES:
+            raise PreflightRefusal(
+                Reason.BAD_PARAMETER, f"{strategy!r} is not a fusion strategy; use one of {STRATEGIES}."
+            )
+        if strategy == "stacking" and validation is None:
+            raise PreflightRefusal(
+                Reason.BAD_PARAMETER, "the stacking fusion trains on validation data: pass --validation."
+            )
+        paid = [s for s in self.market.submissions(task_id) if s.reward > 0]
+        if not paid:
+            raise PreflightRefusal(
+                Reason.NOTHING_PAID, f"no model of task {task_id} was paid, so there is nothing to fuse."
+            )
+        store = self.need_store()
+        models = [fetch_model(store, s.model_digest, f"model of submission #{s.index}") for s in paid]
+        try:
+            fused = fuse(
+                strategy,
+                models,
+                [float(s.reward) for s in paid],
+                validation=validation if strategy in OUTPUT_STRATEGIES else None,
+                num_byzantine=num_byzantine,
+            )
+        except FusionError as error:
+            raise PreflightRefusal(
+                Reason.BAD_PARAMETER, f"the paid models cannot be fused by {strategy!r}: {error}."
+            ) from error
+        fused_file = encode_model(fused.module, fused.architecture)
+        return FusedModel(fused, store_file(store, fused_file, "fused model"), fused_file, len(paid))
+
+    def check_publish_fused(self, task_id: int) -> TaskState:
+        state = self.state(task_id)
+        require_initiator(state, self.address, "publishing the fused model")
+        require_phase(state, Phase.FINALIZED, "publishing the fused model")
+        if state.fused_digest != bytes(32):
+            raise PreflightRefusal(
+                Reason.ALREADY_PUBLISHED,
+                f"task {task_id} already has its fused model 0x{state.fused_digest.hex()}, and it is published once.",
+            )
+        return state
+
+    def publish_fused(self, task_id: int, fused: FusedModel, publish: ContentStore | None = None) -> None:
+        """Records the fused model's digest on chain (its file also into `publish` if given): the next
+        round may then name this task as its parent."""
+        self.check_publish_fused(task_id)
+        uri = self._publish(publish, fused.digest, fused.file, "fused model")
+        self.market.publish_fused_model(task_id, fused.digest, uri, sender=self.account)
+
+    def fuse_and_publish(
+        self,
+        task_id: int,
+        strategy: str,
+        validation: Dataset | None = None,
+        num_byzantine: int = 0,
+        publish: ContentStore | None = None,
+    ) -> FusedModel:
+        self.check_publish_fused(task_id)
+        fused = self.fuse(task_id, strategy, validation, num_byzantine)
+        self.publish_fused(task_id, fused, publish)
+        return fused
