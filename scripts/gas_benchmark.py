@@ -14,13 +14,8 @@ from ape.cli import ConnectedProviderCommand, ape_cli_context, network_option
 from ape_foundry.provider import FoundryProvider
 
 from learning_market.accounts import local_accounts
-from learning_market.gasbench import (
-    Rpc,
-    code_version,
-    format_report,
-    run_benchmark,
-    write_section,
-)
+from tools.gasbench import code_version, format_report, run_benchmark, write_section
+from tools.rpc import JsonRpc
 
 MIN_WINDOW = 60  # seconds, for the market this script deploys (the clock is moved, not waited for)
 
@@ -70,7 +65,7 @@ def cli(cli_ctx, contributors: str, verifiers: str, batch: int, out: Path) -> No
     click.echo(f"{len(funded)} accounts funded in {time.monotonic() - started:.0f} s")
     market = funded[0].deploy(project.LearningMarket, MIN_WINDOW)
     result = run_benchmark(
-        Rpc(chain.provider.http_uri), market.address, market.contract_type,
+        JsonRpc(chain.provider.http_uri), market.address, market.contract_type,
         [a.address for a in funded], c_counts, v_counts, batch, log=click.echo,
     )
     command = (f"ape run gas_benchmark --contributors {contributors} --verifiers {verifiers} "

@@ -9,20 +9,19 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
-from learning_market.gasbench import (
+from tools.gasbench import (
     BEGIN,
     CLAIM_WRITES,
     COMMIT_WRITES,
     END,
-    Abi,
     Bench,
     Floor,
-    Rpc,
     TaskRun,
     finalize_writes,
     score_reveal_writes,
     write_section,
 )
+from tools.rpc import Abi, JsonRpc
 
 SMALL, LARGE = (2, 1), (4, 3)  # contributors, verifiers
 
@@ -32,7 +31,7 @@ def runs(project, accounts, chain, deployer) -> dict[tuple[int, int], TaskRun]:
     market = deployer.deploy(project.LearningMarket, 60)
     # an initiator, 4 contributors, 3 verifiers (the module's isolation reverts their tasks)
     funded = [a.address for a in accounts[16:24]]
-    bench = Bench(Rpc(chain.provider.http_uri), market.address, Abi(market.contract_type), funded)
+    bench = Bench(JsonRpc(chain.provider.http_uri), market.address, Abi(market.contract_type), funded)
     return {size: bench.run_task(*size, batch=2) for size in (SMALL, LARGE)}
 
 

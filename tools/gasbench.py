@@ -9,7 +9,6 @@ sends 650 transactions. Gas does not depend on the signature, so these are a sig
 
 from __future__ import annotations
 
-import base64
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -18,12 +17,12 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import requests
-from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
+from content import digest_to_cid
 from learning_market.commitments import model_commitment, score_commitment, test_set_commitment
 from learning_market.phases import Phase
+from tools.rpc import Abi, JsonRpc, RpcError
 
 Log = Callable[[str], None]
 
@@ -52,6 +51,7 @@ PRE_PRAGUE = frozenset({
 })
 
 TX_GAS_LIMIT = 15_000_000  # a transaction that needs more fails the run: finalize batches must fit
+RECEIPT_POLLS = 20_000  # about 200 s of polling for a receipt (anvil mines on arrival)
 
 Writes = tuple[tuple[str, int], ...]
 
@@ -160,63 +160,6 @@ class BenchmarkError(RuntimeError):
     """The benchmark could not run a task: the contract refused a transaction, or it was too big."""
 
 
-class RpcError(BenchmarkError):
-    """The node answered with an error (for eth_call: the revert, with its data)."""
-
-    def __init__(self, method: str, error: dict[str, Any]) -> None:
-        super().__init__(f"{method}: {error}")
-        data = error.get("data")
-        self.data = bytes.fromhex(data[2:]) if isinstance(data, str) and data[:2] == "0x" else None
-
-
-class Rpc:
-    """JSON-RPC to one local node."""
-
-    def __init__(self, uri: str) -> None:
-        self.uri = uri
-        self._session = requests.Session()
-        self._id = 0
-
-    def call(self, method: str, *params: Any) -> Any:
-        self._id += 1
-        payload = {"jsonrpc": "2.0", "id": self._id, "method": method, "params": list(params)}
-        try:
-            reply = self._session.post(self.uri, json=payload, timeout=300).json()
-        except requests.ConnectionError:
-            if method == "eth_sendTransaction":  # it may have arrived: never send twice
-                raise
-            # the node may drop a kept-alive connection left idle: retry once on a new one
-            reply = self._session.post(self.uri, json=payload, timeout=300).json()
-        if "error" in reply:
-            raise RpcError(method, reply["error"])
-        return reply["result"]
-
-
-class Abi:
-    """The market's calls encoded, its views and custom errors decoded."""
-
-    def __init__(self, contract_type: Any) -> None:
-        self._methods = {
-            m.name: (keccak(text=m.selector)[:4], [i.canonical_type for i in m.inputs],
-                     [o.canonical_type for o in m.outputs])
-            for m in contract_type.methods
-        }
-        self._errors = {keccak(text=e.selector)[:4]: e for e in contract_type.errors}
-
-    def encode(self, name: str, *args: Any) -> bytes:
-        selector, inputs, _ = self._methods[name]
-        return selector + encode(inputs, list(args))
-
-    def decode(self, name: str, data: bytes) -> Any:
-        return decode(self._methods[name][2], data)
-
-    def error(self, data: bytes) -> str:
-        error = self._errors.get(data[:4])
-        if error is None:
-            return f"revert 0x{data.hex()}"
-        return f"{error.name}{tuple(decode([i.canonical_type for i in error.inputs], data[4:]))}"
-
-
 # ------------------------------------------------------------------------ synthetic inputs
 def no_zero_bytes(seed: str) -> bytes:
     """32 pseudo-random bytes, none of them zero."""
@@ -234,9 +177,8 @@ def grind(seed: str, commit: Callable[[bytes], bytes]) -> tuple[bytes, bytes]:
 
 
 def uri_of(digest: bytes) -> str:
-    """ipfs://<CIDv1, raw codec, sha2-256, base32>, as ml.modelfile.digest_to_cid spells it."""
-    cid = base64.b32encode(bytes([0x01, 0x55, 0x12, 0x20]) + digest).decode().lower().rstrip("=")
-    return f"ipfs://b{cid}"
+    """ipfs://<CIDv1 of the raw block>, as `content.IpfsHttpStore` spells it."""
+    return f"ipfs://{digest_to_cid(digest)}"
 
 
 def synthetic_score(submission: int, verifier: int) -> int:
@@ -317,7 +259,7 @@ class Bench:
     """Runs whole tasks on one deployed market. `accounts[0]` is every task's initiator (and runs
     finalize), the next ones its contributors, then its verifiers."""
 
-    def __init__(self, rpc: Rpc, market: str, abi: Abi, accounts: Sequence[str],
+    def __init__(self, rpc: JsonRpc, market: str, abi: Abi, accounts: Sequence[str],
                  terms: Terms = Terms()) -> None:
         self.rpc, self.abi, self.terms = rpc, abi, terms
         self.market = to_checksum_address(market)
@@ -342,7 +284,7 @@ class Bench:
     def view(self, name: str, *args: Any) -> Any:
         call = {"to": self.market, "data": "0x" + self.abi.encode(name, *args).hex()}
         result = self.rpc.call("eth_call", call, "latest")
-        return self.abi.decode(name, bytes.fromhex(result[2:]))[0]
+        return self.abi.decode_output(name, bytes.fromhex(result[2:]))
 
     def send(self, run: TaskRun, action: str, sender: str, writes: Writes, method: str,
              *args: Any, value: int = 0, steps: int = 0) -> None:
@@ -350,27 +292,18 @@ class Bench:
         tx = {"from": sender, "to": self.market, "data": "0x" + data.hex(), "value": hex(value),
               "gas": hex(TX_GAS_LIMIT)}
         tx_hash = self.rpc.call("eth_sendTransaction", tx)
-        receipt = self._receipt(tx_hash)
+        receipt = self.rpc.receipt(tx_hash, attempts=RECEIPT_POLLS)
         if receipt is None or int(receipt["status"], 16) != 1:
             raise BenchmarkError(f"{action} by {sender} failed: {self._why(tx)}")
         floor = Floor.of(data, writes, self.eip7623)
         run.sent.append(Sent(action, int(receipt["gasUsed"], 16), floor, steps, tx_hash))
-
-    def _receipt(self, tx_hash: str) -> dict[str, Any] | None:
-        """The receipt, once the node has mined the transaction (anvil mines on arrival)."""
-        for attempt in range(200):
-            receipt = self.rpc.call("eth_getTransactionReceipt", tx_hash)
-            if receipt is not None:
-                return receipt
-            time.sleep(0.01 * attempt)
-        return None
 
     def _why(self, tx: dict[str, str]) -> str:
         try:
             self.rpc.call("eth_call", tx, "latest")
         except RpcError as error:
             if error.data:
-                return self.abi.error(error.data)
+                return str(self.abi.decode_error(error.data))
             if "OutOfGas" in str(error):
                 return f"needs more than the {TX_GAS_LIMIT:,} gas the benchmark allows"
             return str(error)
@@ -496,7 +429,7 @@ class Benchmark:
     seconds: float
 
 
-def run_benchmark(rpc: Rpc, market: str, contract_type: Any, accounts: Sequence[str],
+def run_benchmark(rpc: JsonRpc, market: str, contract_type: Any, accounts: Sequence[str],
                   contributors: Sequence[int], verifiers: Sequence[int], batch: int,
                   log: Log = lambda _: None) -> Benchmark:
     """One whole task for every (contributors, verifiers) pair; every transaction's gas."""

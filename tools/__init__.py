@@ -1,0 +1,1 @@
+"""The project's tools that are Python: the contract coverage tracer and the gas benchmark."""
