@@ -3,6 +3,7 @@ them, and every refusal as one sentence (never a traceback) for what a user can 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,27 +84,32 @@ EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 class MarketCommand(ConnectedProviderCommand):
     """An ape command on a network; a network that cannot be reached is said in one sentence."""
 
+    STARTED = "learning_market.started"  # set in the context once the network is connected
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        body = self.callback
+        if body is not None:
+
+            @functools.wraps(body)
+            def connected(*args: Any, **kwargs: Any) -> Any:
+                click.get_current_context().meta[self.STARTED] = True
+                return body(*args, **kwargs)
+
+            self.callback = connected
+
     def invoke(self, ctx: click.Context) -> Any:
         from ape.exceptions import ApeException
 
         try:
             return super().invoke(ctx)
         except ApeException as error:
-            if _is_connection_failure(error):
-                raise click.ClickException(
-                    f"The network cannot be reached ({_first_line(error)}): start the node, or check --network."
-                ) from error
-            raise
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0].rstrip(".")
-
-
-def _is_connection_failure(error: BaseException) -> bool:
-    from ape.exceptions import ProviderNotConnectedError, RPCTimeoutError
-
-    return isinstance(error, ProviderNotConnectedError | RPCTimeoutError) or "connect" in str(error).lower()
+            if ctx.meta.get(self.STARTED):
+                raise
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0].rstrip(".")
+            raise click.ClickException(
+                f"The network cannot be reached ({reason}): start the node, or check --network."
+            ) from error
 
 
 def command(group: click.Group, name: str | None = None, **kwargs: Any) -> Callable[[Callable], click.Command]:

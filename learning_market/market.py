@@ -3,18 +3,40 @@ action, and the chain's clock. Nothing else in the package touches the contract 
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from ape.exceptions import ContractLogicError
+from ape.logging import logger
+from ape_ethereum.trace import Trace
 from eth_utils import to_checksum_address
 
 from learning_market.errors import ClockError
 from learning_market.phases import Phase, Role, TaskParams
 from learning_market.refusals import MarketRefusal
+
+
+@contextmanager
+def _traces_at_debug_level() -> Iterator[None]:
+    """Sends the call trace ape prints when a transaction reverts to its logger at debug level
+    (`-v DEBUG` in the scripts): before the refusal's sentence, it is noise."""
+    show = Trace.show
+
+    def show_at_debug_level(trace: Trace, verbose: bool = False, file: Any = None) -> None:
+        text = io.StringIO()
+        show(trace, verbose=verbose, file=text)
+        logger.debug(f"call trace of the reverted transaction:\n{text.getvalue()}")
+
+    Trace.show = show_at_debug_level  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Trace.show = show  # type: ignore[method-assign]
 
 
 @dataclass
@@ -180,7 +202,8 @@ class MarketClient:
     def _send(self, action: str, method: Callable[..., Any], *args: Any, sender: Any, value: int = 0) -> Any:
         """Sends a transaction; a custom-error revert becomes a `MarketRefusal` that says why."""
         try:
-            receipt = method(*args, sender=sender, value=value)
+            with _traces_at_debug_level():
+                receipt = method(*args, sender=sender, value=value)
         except ContractLogicError as error:
             inputs = getattr(error, "inputs", None)
             if inputs is None:

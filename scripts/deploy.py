@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from ape import project
-from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context, network_option
+from ape.cli import account_option, ape_cli_context, network_option
+
+from learning_market.cli import MarketCommand
 
 
-@click.command(cls=ConnectedProviderCommand, short_help="Deploy the LearningMarket contract")
+@click.command(cls=MarketCommand, short_help="Deploy the LearningMarket contract")
 @ape_cli_context()
 @network_option()
 @account_option()
 @click.option(
     "--min-window",
-    type=int,
+    type=click.IntRange(min=1, max=2**64 - 1),
     default=3_600,
     show_default=True,
     help="Shortest window between two deadlines, in seconds (hours on a real network).",
 )
 @click.option("--publish", is_flag=True, help="Verify the source on the network's explorer.")
-def cli(cli_ctx, network, account, min_window: int, publish: bool) -> None:
+def cli(cli_ctx: Any, network: Any, account: Any, min_window: int, publish: bool) -> None:
     """Deploys LearningMarket with MIN_WINDOW and prints its address."""
-    if min_window <= 0:
-        raise click.BadArgumentUsage("--min-window must be at least one second")
-    if min_window >= 2**64:
-        raise click.BadArgumentUsage("--min-window must fit in 64 bits")
+    if publish and network.explorer is None:
+        raise click.BadOptionUsage("publish", f"--publish needs an explorer, and {network.name} has none.")
     market = account.deploy(project.LearningMarket, min_window, publish=publish)
+    click.echo(f"market address: {market.address}")
     cli_ctx.logger.success(
         f"LearningMarket deployed at {click.style(market.address, bold=True)} on {network.name} "
         f"(minimum window {min_window} s)"

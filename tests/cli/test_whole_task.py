@@ -1,0 +1,155 @@
+"""Two rounds of a task driven only through the role scripts, every command and every option of each
+used at least once: deploy, create (all terms, a published spec and initial model), train, commit (by
+the last trained model and by CID), join, reveal (published), reveal the test set, score, reveal the
+scores, finalize in one-step batches, every claim (one paid to another address), fuse and publish,
+inspect; then a second round from the fused model, cancelled and refunded."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from content import LocalStore, cid_to_digest
+from learning_market.market import MarketClient
+from learning_market.phases import Phase
+from ml import build_model, encode_model, load_digits, set_seed, shard_dataset, split_dataset
+from tests.cli.conftest import succeeded
+
+ARCHITECTURE = {"name": "mlp", "input_shape": [1, 8, 8], "num_classes": 10, "hidden_sizes": [16]}
+SPEC = {"input_shape": [1, 8, 8], "num_classes": 10, "metric": "accuracy", "architecture": ARCHITECTURE,
+        "training": {"epochs": 1}}
+WINDOW = 120
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    """The spec, an initial model, the test set, the validation set and two private shards."""
+    folder = tmp_path_factory.mktemp("files")
+    train, validation, test = split_dataset(load_digits(), val_fraction=0.1, test_fraction=0.2, seed=0)
+    paths = {"spec": folder / "spec.json", "initial": folder / "initial.safetensors"}
+    paths["spec"].write_text(json.dumps(SPEC))
+    set_seed(0)
+    paths["initial"].write_bytes(encode_model(build_model(ARCHITECTURE), ARCHITECTURE))
+    for name, data in [("test", test), ("validation", validation),
+                       *((f"shard-{i}", s) for i, s in enumerate(shard_dataset(train, 2, "iid", seed=0)))]:
+        paths[name] = folder / f"{name}.npz"
+        np.savez(paths[name], x=data.x, y=data.y)
+    return paths
+
+
+def _value(output: str, label: str) -> str:
+    match = re.search(rf"^{re.escape(label)}: (\S+)", output, re.MULTILINE)
+    assert match, f"no {label!r} in:\n{output}"
+    return match.group(1)
+
+
+def test_scripts__two_rounds__every_command_and_option(run, chain, project, accounts, files, tmp_path):
+    # Prepare: a public store (a stand-in for IPFS) and, per account, a private store and keyring
+    public = tmp_path / "public"
+    home = {n: (str(tmp_path / n / "store"), str(tmp_path / n / "keys")) for n in ("boss", "a", "b", "v1", "v2", "v3")}
+
+    def private(name: str) -> list[str]:
+        store, keys = home[name]
+        return ["--store", store, "--keyring", keys, "--fetch", str(public)]
+
+    market = _value(succeeded(run("deploy", "--account", "TEST::0", "--min-window", 60)), "market address")
+    client = MarketClient(project.LearningMarket.at(market), chain)
+    at = ["--market", market]
+
+    # Execute: round 1
+    created = succeeded(run(
+        "initiator", "create", "--account", "TEST::1", *at, "--spec", files["spec"],
+        "--initial-model", files["initial"], "--test-set", files["test"], "--reward", "1 ether",
+        "--contributor-stake", "0.01 ether", "--verifier-stake", "20000000000000000", "--max-contributors", 4,
+        "--max-verifiers", 3, "--fee-bps", 1000, "--baseline", 1000, "--tolerance", 300, "--window", WINDOW,
+        "--start-margin", 0, "--parent", 0, *private("boss"), "--publish", public,
+    ))
+    task = int(_value(created, "task id"))
+    on_task = [*at, "--task", task]
+    digests = []
+    for name, shard, account in (("a", "shard-0", "TEST::2"), ("b", "shard-1", "TEST::3")):
+        trained = succeeded(run(
+            "contributor", "train", *on_task, "--data", files[shard], "--epochs", 1, "--seed", 0, "--lr", 0.05,
+            "--batch-size", 32, "--quiet", *private(name),
+        ))
+        digests.append(_value(trained, "model digest"))
+        assert cid_to_digest(_value(trained, "model CID")).hex() == digests[-1].removeprefix("0x")
+    succeeded(run("contributor", "commit", "--account", "TEST::2", *on_task, "--stake", "0.01 ether", *private("a")))
+    cid = _value(run("contributor", "train", *on_task, "--data", files["shard-1"], "--quiet", *private("b")).output,
+                 "model CID")
+    succeeded(run("contributor", "commit", "--account", "TEST::3", *on_task, "--model-digest", cid, *private("b")))
+    succeeded(run("verifier", "join", "--account", "TEST::10", *on_task, "--stake", "0.02 ether"))
+    for account in ("TEST::11", "TEST::12"):
+        succeeded(run("verifier", "join", "--account", account, *on_task))
+    params = client.params(task)
+    client.advance_past(params.commit_deadline)
+    for name, account in (("a", "TEST::2"), ("b", "TEST::3")):
+        succeeded(run("contributor", "reveal", "--account", account, *on_task, *private(name), "--publish", public))
+    client.advance_past(params.reveal_deadline)
+    succeeded(run("initiator", "reveal-test-set", "--account", "TEST::1", *on_task, *private("boss"),
+                  "--publish", public))
+    scored = [succeeded(run("verifier", "score", "--account", account, *on_task, *private(name), *extra))
+              for name, account, extra in (("v1", "TEST::10", ["--zero-missing"]), ("v2", "TEST::11", []),
+                                           ("v3", "TEST::12", []))]
+    client.advance_past(params.score_commit_deadline)
+    for name, account in (("v1", "TEST::10"), ("v2", "TEST::11"), ("v3", "TEST::12")):
+        succeeded(run("verifier", "reveal", "--account", account, *on_task, *private(name)))
+    client.advance_past(params.score_reveal_deadline)
+    succeeded(run("finalize", "--account", "TEST::15", *on_task, "--max-steps", 1))
+    owed = {a: client.owed(task, accounts[a].address) for a in (1, 2, 3, 10, 11, 12)}
+    recipient = accounts[16]
+    before = recipient.balance
+    succeeded(run("contributor", "claim", "--account", "TEST::2", *on_task))
+    succeeded(run("contributor", "claim", "--account", "TEST::3", *on_task, "--to", recipient.address))
+    succeeded(run("verifier", "claim", "--account", "TEST::10", *on_task))
+    succeeded(run("claim", "--account", "TEST::11", *on_task))
+    succeeded(run("initiator", "claim", "--account", "TEST::12", *on_task))  # any role's claim pays anyone
+    fused = succeeded(run("initiator", "fuse-and-publish", "--account", "TEST::1", *on_task, "--strategy", "average",
+                          "--validation", files["validation"], "--byzantine", 0, *private("boss"),
+                          "--publish", public))
+    shown = succeeded(run("inspect_task", *on_task, "--account-address", accounts[2].address))
+
+    # Assert: round 1
+    assert client.phase(task) == Phase.FINALIZED
+    assert [f"0x{s.model_digest.hex()}" for s in client.submissions(task)] == digests
+    assert all(s.median_score > 1000 and s.reward > 0 for s in client.submissions(task))
+    assert all(scores.count("submission #") == 2 for scores in scored)
+    assert recipient.balance - before == owed[3]
+    assert all(owed[a] > 0 and client.owed(task, accounts[a].address) == 0 for a in (2, 3, 10, 11, 12))
+    fused_digest = bytes.fromhex(_value(fused, "fused model").removeprefix("0x"))
+    assert client.task(task).fused_digest == fused_digest
+    assert LocalStore(public).get(fused_digest)  # published where others fetch it
+    assert f"Account {accounts[2].address} (contributor) has claimed already" in shown
+
+    # Execute: round 2 from the fused model, cancelled, and its reward claimed back
+    fused_file = tmp_path / "fused.safetensors"
+    fused_file.write_bytes(LocalStore(public).get(fused_digest))
+    second = succeeded(run(
+        "initiator", "create", "--account", "TEST::1", *at, "--spec", files["spec"], "--initial-model", fused_file,
+        "--test-set", files["test"], "--reward", "0.5 ether", "--window", WINDOW, "--parent", task,
+        *private("boss"),
+    ))
+    task_2 = int(_value(second, "task id"))
+    succeeded(run("initiator", "cancel", "--account", "TEST::1", *at, "--task", task_2))
+    refund = client.owed(task_2, accounts[1].address)
+    succeeded(run("claim", "--account", "TEST::1", *at, "--task", task_2))
+
+    # Assert: round 2
+    assert client.params(task_2).parent_task_id == task and client.phase(task_2) == Phase.CANCELLED
+    assert refund == 5 * 10**17 and client.owed(task_2, accounts[1].address) == 0
+
+
