@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 from ape import accounts, chain, project
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 from ml import STRATEGIES
 
 from content import LocalStore
 from learning_market.accounts import local_accounts
+from learning_market.cli import ADDRESS, MarketCommand, connect, explained
 from learning_market.simulation.report import format_gas, format_round, plot, write_json
 from learning_market.simulation.rounds import SimulationConfig, run_simulation
 
@@ -19,7 +20,7 @@ MIN_WINDOW = 60  # seconds, for a market deployed by this script (the clock is m
 DEFAULTS = SimulationConfig()
 
 
-@click.command(cls=ConnectedProviderCommand, short_help="Run whole market rounds on a local chain")
+@click.command(cls=MarketCommand, short_help="Run whole market rounds on a local chain")
 @network_option()
 @click.option("--contributors", default=DEFAULTS.contributors, show_default=True, help="Contributors per round.")
 @click.option("--verifiers", default=DEFAULTS.verifiers, show_default=True, help="Verifiers per round.")
@@ -35,12 +36,12 @@ DEFAULTS = SimulationConfig()
 @click.option("--architecture", type=click.Choice(["logistic", "mlp", "cnn"]), default=DEFAULTS.architecture, show_default=True)
 @click.option("--epochs", default=DEFAULTS.epochs, show_default=True, help="Local training epochs per contributor.")
 @click.option("--seed", default=DEFAULTS.seed, show_default=True)
-@click.option("--free-riders", default=0, help="Contributors that commit and never reveal.")
-@click.option("--copiers", default=0, help="Contributors that replay another's commitment and reveal.")
-@click.option("--poisoners", default=0, help="Contributors that train on flipped labels.")
-@click.option("--dishonest-verifiers", default=0, help="Verifiers that report made-up scores.")
+@click.option("--free-riders", type=click.IntRange(min=0), default=0, help="Contributors that commit and never reveal.")
+@click.option("--copiers", type=click.IntRange(min=0), default=0, help="Contributors that replay another's commitment and reveal.")
+@click.option("--poisoners", type=click.IntRange(min=0), default=0, help="Contributors that train on flipped labels.")
+@click.option("--dishonest-verifiers", type=click.IntRange(min=0), default=0, help="Verifiers that report made-up scores.")
 @click.option("--lazy-initiator", is_flag=True, help="The initiator never reveals the test set.")
-@click.option("--market", "market_address", default=None, help="Use the market at this address.")
+@click.option("--market", "market_address", type=ADDRESS, default=None, help="Use the market at this address.")
 @click.option("--store", type=click.Path(path_type=Path), default=None, help="Content store directory.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None, help="Write JSON here.")
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path), default=None, help="Save a PNG here.")
@@ -93,6 +94,8 @@ def cli(
 
     participants = local_accounts(accounts.test_accounts, chain, 1 + contributors + verifiers)
     if market_address:
+        with explained():
+            connect(market_address)
         market = project.LearningMarket.at(market_address)
     else:
         market = participants[0].deploy(project.LearningMarket, MIN_WINDOW)

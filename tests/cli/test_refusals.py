@@ -1,0 +1,171 @@
+"""What a user can get wrong on the command line ends in one sentence naming the problem and what to
+do, exit code 1 (or click's 2 for a malformed option), and never a traceback or a call trace."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from learning_market.market import MarketClient
+from tests.cli.conftest import refused, succeeded
+from tests.utils.files import read_only_directory
+
+NOWHERE = "0x000000000000000000000000000000000000dEaD"
+
+
+@pytest.fixture
+def task(run, market, initiator, create_task):
+    """A task in its commit phase, on the session's market."""
+    return create_task()
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_any_command__network_down__says_so_in_a_sentence(run, market):
+    url = f"http://127.0.0.1:{_closed_port()}"
+
+    sentence = refused(run("claim", "--account", "TEST::1", "--market", market.address, "--task", 1, network=url))
+
+    assert sentence == (
+        f"The network cannot be reached (No (supported) node found on '{url}'): start the node, or check --network."
+    )
+
+
+@pytest.mark.parametrize("script", ["inspect_task", "finalize"])
+def test_any_command__no_contract_at_the_market_address__says_so(run, script):
+    account = [] if script == "inspect_task" else ["--account", "TEST::1"]
+
+    sentence = refused(run(script, *account, "--market", NOWHERE, "--task", 1))
+
+    assert sentence == f"There is no contract at {NOWHERE} on custom: check --market and --network."
+
+
+def test_commit__read_only_keyring__says_which_path_and_what_to_do(run, market, task, tmp_path, contributors):
+    store = tmp_path / "store"
+    with read_only_directory(tmp_path) as keys:
+        digest = _model(store)
+
+        sentence = refused(run(
+            "contributor", "commit", "--account", "TEST::2", "--market", market.address, "--task", task.task_id,
+            "--model-digest", digest, "--store", store, "--keyring", keys / "keyring",
+        ))
+
+    assert sentence.startswith(f"The keyring cannot write {keys / 'keyring'}")
+    assert sentence.endswith("choose a keyring directory you may write to, or fix its permissions.")
+
+
+def test_create__read_only_store__says_which_directory(run, market, tmp_path):
+    with read_only_directory(tmp_path) as store:
+        sentence = refused(run(
+            "initiator", "create", "--account", "TEST::1", "--market", market.address, "--spec", _spec(tmp_path),
+            "--test-set", _test_set(tmp_path), "--reward", "1 ether", "--store", store,
+            "--keyring", tmp_path / "keys",
+        ))
+
+    assert sentence.startswith(f"The task spec cannot be stored: the store directory {store} cannot be written (")
+    assert sentence.endswith("choose a directory you may write to, or fix its permissions.")
+
+
+def test_create__store_directory_cannot_be_made__says_which(run, market, tmp_path):
+    (tmp_path / "a-file").write_text("")
+
+    sentence = refused(run(
+        "initiator", "create", "--account", "TEST::1", "--market", market.address, "--spec", _spec(tmp_path),
+        "--test-set", _test_set(tmp_path), "--reward", "1 ether", "--store", tmp_path / "a-file" / "store",
+    ))
+
+    assert sentence.startswith(f"The store directory {tmp_path / 'a-file' / 'store'} cannot be created (")
+
+
+def test_create__read_only_publish_directory__says_which(run, market, tmp_path):
+    with read_only_directory(tmp_path) as public:
+        sentence = refused(run(
+            "initiator", "create", "--account", "TEST::1", "--market", market.address, "--spec", _spec(tmp_path),
+            "--test-set", _test_set(tmp_path), "--reward", "1 ether", "--store", tmp_path / "store",
+            "--keyring", tmp_path / "keys", "--publish", public,
+        ))
+
+    assert sentence.startswith(f"The task spec cannot be stored: the store directory {public} cannot be written (")
+
+
+def test_join__market_refuses_after_the_checks__one_sentence_and_no_call_trace(
+    run, market, chain, task, capfd
+):
+    chain.pending_timestamp = task.deadline("commit") + 1  # the checks still see the Commit phase
+
+    sentence = refused(run("verifier", "join", "--account", "TEST::10", "--market", market.address,
+                           "--task", task.task_id))
+
+    assert sentence == (
+        f"The market refused joinAsVerifier: task {task.task_id} is in phase Reveal, and this needs phase Commit "
+        "(a deadline has passed, or has not come yet)."
+    )
+    printed = capfd.readouterr()
+    assert "tx.origin" not in printed.out + printed.err and "joinAsVerifier(" not in printed.out + printed.err
+    chain.mine()
+
+
+def test_claim__twice__the_preflight_sentence(run, market, task, chain):
+    client = MarketClient(market, chain)
+    on_task = ["--market", market.address, "--task", task.task_id]
+    succeeded(run("initiator", "cancel", "--account", "TEST::1", *on_task))
+    succeeded(run("claim", "--account", "TEST::1", *on_task))
+
+    sentence = refused(run("claim", "--account", "TEST::1", *on_task))
+
+    assert sentence == f"{task.initiator.address} has already claimed what it was owed in task {task.task_id}."
+    assert client.owed(task.task_id, task.initiator.address) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["initiator", "create", "--reward", "lots"], "'lots' is not an amount"),
+        (["claim", "--market", "0x1234"], "'0x1234' is not an address"),
+        (["contributor", "commit", "--model-digest", "0xabc"], "'0xabc' is not a SHA-256 digest"),
+        (["contributor", "commit", "--model-digest", "bafy"], "not base32: 'bafy'"),
+        (["initiator", "create", "--window", "0"], "0 is not in the range x>=1"),
+        (["finalize", "--max-steps", "0"], "0 is not in the range x>=1"),
+        (["claim", "--task", "0"], "0 is not in the range x>=1"),
+        (["deploy", "--min-window", "0"], "0 is not in the range"),
+    ],
+    ids=["amount", "address", "digest", "cid", "window", "max-steps", "task", "min-window"],
+)
+def test_options__malformed__click_names_the_option(run, args, message):
+    result = run(*args)
+
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_deploy__publish_without_an_explorer__refused(run):
+    result = run("deploy", "--account", "TEST::0", "--publish")
+
+    assert result.exit_code == 2 and "--publish needs an explorer, and custom has none." in result.output
+
+
+def _model(store) -> str:
+    from content import LocalStore
+    from ml import build_model, encode_model
+
+    architecture = {"name": "logistic", "input_shape": [1, 8, 8], "num_classes": 10}
+    return "0x" + LocalStore(store).put(encode_model(build_model(architecture), architecture)).hex()
+
+
+def _spec(folder) -> str:
+    path = folder / "spec.json"
+    path.write_text('{"input_shape": [1, 8, 8], "num_classes": 10, "metric": "accuracy", "architecture": '
+                    '{"name": "logistic", "input_shape": [1, 8, 8], "num_classes": 10}}')
+    return str(path)
+
+
+def _test_set(folder) -> str:
+    import numpy as np
+
+    path = folder / "test.npz"
+    np.savez(path, x=np.zeros((10, 1, 8, 8), dtype=np.float32), y=np.arange(10))
+    return str(path)

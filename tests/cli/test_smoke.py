@@ -1,0 +1,55 @@
+"""The slow scripts as a user runs them (`ape run` in a subprocess, each on an anvil of its own):
+the simulation with every option, and the gas benchmark."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+APE = ROOT / ".venv" / "bin" / "ape"
+
+
+def _ape_run(*args: object, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(APE), "run", *(str(a) for a in args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_simulate_round__every_option__reports_plots_and_conserves(tmp_path):
+    report, picture = tmp_path / "report.json", tmp_path / "rounds.png"
+
+    done = _ape_run(
+        "simulate_round", "--rounds", 2, "--contributors", 5, "--verifiers", 3, "--split", "size", "--alpha", 1.0,
+        "--fusion", "median", "--architecture", "logistic", "--epochs", 1, "--seed", 1, "--free-riders", 1,
+        "--copiers", 1, "--poisoners", 1, "--dishonest-verifiers", 1, "--store", tmp_path / "store",
+        "--report", report, "--plot", picture, "--quiet",
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    rounds = json.loads(report.read_text())
+    assert rounds["conserved"] and len(rounds["rounds"]) == 2
+    assert picture.stat().st_size > 0 and any((tmp_path / "store").iterdir())
+    behaviours = [c["behaviour"] for c in rounds["rounds"][0]["contributors"]]
+    assert behaviours == ["honest", "honest", "poisoner", "free-rider", "copier"]
+    assert "conservation check passed" in done.stdout
+
+
+def test_simulate_round__lazy_initiator_on_a_market_that_is_not_there__one_sentence():
+    done = _ape_run("simulate_round", "--lazy-initiator", "--market", "0x000000000000000000000000000000000000dEaD")
+
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert "Error: There is no contract at 0x000000000000000000000000000000000000dEaD on local: check --market" in (
+        done.stdout + done.stderr
+    )
+
+
+def test_gas_benchmark__two_small_tasks__writes_the_tables(tmp_path):
+    out = tmp_path / "gas.md"
+
+    done = _ape_run("gas_benchmark", "--contributors", "1,2", "--verifiers", "1", "--batch", 1, "--out", out)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = out.read_text()
+    assert "| 1 x 1 |" in text and "| 2 x 1 |" in text and "gas-benchmark:end" in text
