@@ -46,3 +46,6 @@ def test_set_commitment(chain_id: int, market: str, initiator: str, test_digest:
             [chain_id, market, initiator, test_digest, salt],
         )
     )
+
+
+test_set_commitment.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite its name

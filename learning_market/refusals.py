@@ -27,7 +27,8 @@ def _wei(value: Any) -> str:
     return f"{int(value):,} wei"
 
 
-_SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+# one sentence for every custom error of the market (a test checks the table against the ABI)
+SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "TaskNotFound": lambda i: f"there is no task {i['taskId']}.",
     "WrongPhase": lambda i: (
         f"task {i['taskId']} is in phase {Phase(i['current'])}, and this needs phase {Phase(i['required'])}"
@@ -36,6 +37,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "ZeroReward": lambda i: "a task needs a reward: send it as the transaction's value.",
     "RewardTooLarge": lambda i: f"the reward {_wei(i['reward'])} is above the market's maximum {_wei(i['maximum'])}.",
     "ZeroDigest": lambda i: "a digest or commitment of zero is not accepted.",
+    "ZeroMinWindow": lambda i: "a market needs a minimum window of at least one second.",
     "ZeroStake": lambda i: "both stakes must be above zero.",
     "DeadlineTooEarly": lambda i: (
         f"deadline #{i['index']} ({i['deadline']}) comes too early: it must be at least {i['earliest']}."
@@ -73,6 +75,11 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "NothingToClaim": lambda i: f"{i['account']} is owed nothing in task {i['taskId']}.",
     "AlreadyClaimed": lambda i: f"{i['account']} has already claimed in task {i['taskId']}.",
     "ZeroRecipient": lambda i: "a claim cannot be paid to the zero address.",
+    "FailedCall": lambda i: "the payment's recipient refused the ETH: claim to another address (claimTo).",
+    "InsufficientBalance": lambda i: (
+        f"the market holds {_wei(i['balance'])}, less than the {_wei(i['needed'])} it would pay (report this)."
+    ),
+    "ReentrancyGuardReentrantCall": lambda i: "the market was called again from inside a payment, which it refuses.",
     "FusedModelAlreadyPublished": lambda i: (
         f"task {i['taskId']} already has a fused model ({_hex(i['fusedModelDigest'])})."
     ),
@@ -81,7 +88,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
 
 def explain(error: str, inputs: Mapping[str, Any]) -> str:
     """One sentence for the contract's custom error `error` with its fields `inputs`."""
-    sentence = _SENTENCES.get(error)
+    sentence = SENTENCES.get(error)
     if sentence is None:
         return f"{error}({', '.join(f'{k}={v}' for k, v in inputs.items())})"
     return sentence(inputs)

@@ -14,6 +14,7 @@ import torch
 
 from learning_market.checks import PreflightRefusal, Reason, eth
 from learning_market.cli import explained
+from learning_market.commitments import model_commitment
 from learning_market.keyring import Keyring, KeyringError, ModelSecret
 from learning_market.market import MarketClient
 from learning_market.phases import BPS, Phase
@@ -461,3 +462,72 @@ def test_commit_model__deadline_passes_before_it_is_mined__market_refuses_and_th
     )
     assert not alice.keyring.has(client.chain_id, client.address, task.task_id, alice.address)
     chain.mine()  # spend the pending timestamp here, not in the next test
+
+
+# ------------------------------------------------------------------ what is due, without sending anything
+
+
+def _ready(status: dict[str, Any]) -> list[str]:
+    return [step for step, refusal in status.items() if refusal is None]
+
+
+def test_due__a_contributor_through_its_task__each_step_ready_once_then_done(
+    chain, client, role, task, store, contributors
+):
+    alice = role(Contributor, contributors[0])
+    digest = store.put(_model_file(1))
+    client.advance_past(task.params.commit_deadline - 10)  # inside the commit window
+
+    with NoTransaction(chain, alice.account):
+        before = alice.due(task.task_id)
+    alice.commit(task.task_id, digest)
+    with NoTransaction(chain, alice.account):
+        committed = alice.due(task.task_id)
+    client.advance_past(task.params.commit_deadline)
+    with NoTransaction(chain, alice.account):
+        step = alice.next_step(task.task_id)
+    alice.reveal(task.task_id)
+    with NoTransaction(chain, alice.account):
+        revealed = alice.due(task.task_id)
+
+    # the commit step needs a trained model by default: it names the keyring's want of one
+    assert isinstance(before["commit"], KeyringError) and before["reveal"].reason == Reason.TOO_EARLY
+    assert committed["commit"].reason == Reason.ALREADY_COMMITTED and committed["reveal"].reason.waiting
+    assert step == "reveal"
+    assert revealed["reveal"].reason.done and _ready(revealed) == []
+    assert revealed["claim"].reason == Reason.NOT_SETTLED
+
+
+def test_due__finalize_and_claim__ready_when_settled_then_done(chain, client, role, task, initiator, outsider):
+    boss = role(Initiator, initiator)
+    anyone = Participant(client, outsider)
+    boss.cancel(task.task_id)
+
+    with NoTransaction(chain, initiator, outsider):
+        cancelled = boss.due(task.task_id), anyone.due(task.task_id)
+    boss.claim(task.task_id)
+
+    assert _ready(cancelled[0]) == ["claim"]
+    assert cancelled[1]["claim"].reason == Reason.NOTHING_OWED
+    assert boss.due(task.task_id)["claim"].reason == Reason.ALREADY_CLAIMED
+
+
+def test_commit__secret_kept_but_transaction_never_sent__sends_the_same_commitment_again(
+    chain, client, role, task, store, contributors
+):
+    # Prepare: a commit that stopped after keeping its secret, before its transaction (a crash, a kill -9)
+    alice = role(Contributor, contributors[0])
+    digest = store.put(_model_file(1))
+    salt = b"\x02" * 32
+    commitment = model_commitment(client.chain_id, client.address, task.task_id, alice.address, digest, salt)
+    kept = ModelSecret(digest, salt, commitment)
+    alice.keyring.save(client.chain_id, client.address, task.task_id, alice.address, kept)
+
+    # Execute: the restarted step
+    secret = alice.commit(task.task_id, digest)
+
+    # Assert: the kept secret opens what was sent; it was neither replaced nor refused
+    assert secret == kept
+    assert alice.keyring.load(client.chain_id, client.address, task.task_id, alice.address) == kept
+    client.advance_past(task.params.commit_deadline)
+    assert alice.reveal(task.task_id) == 0

@@ -1,16 +1,18 @@
-"""Commitments against eth_abi and keccak in Python, and their domain separation.
+"""The off-chain commitment helpers (`learning_market.commitments`, what every role sends) against the
+contract, and their domain separation.
 
 Each commitment is `keccak256(abi.encode(block.chainid, market, ...fields))`: the hash the
-contract computes must be the one an off-chain participant computes, for any input; and
-changing any single field (task id, sender, digest, salt, score list, market address) must
-change it. The chain id cannot change within one test run: it is checked by being encoded.
+contract computes (its library through a harness, and the market's own views) must be the one
+an off-chain participant computes, for any input; and changing any single field (task id,
+sender, digest, salt, score list, market address) must change it. The chain id cannot change
+within one test run: it is checked by being encoded.
 """
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from hypothesis import given
 from hypothesis import strategies as st
 
+from learning_market.commitments import model_commitment, score_commitment, test_set_commitment
 from tests.utils.profiles import PROPERTIES
 
 UINT256_MAX = 2**256 - 1
@@ -24,21 +26,6 @@ words = st.one_of(st.binary(min_size=32, max_size=32), st.sampled_from([bytes(32
 score_lists = st.lists(st.one_of(st.integers(0, 10_000), st.integers(0, 2**16 - 1)), max_size=80)
 
 
-def model_commitment(chain_id, market, task_id, contributor, digest, salt) -> bytes:
-    types = ["uint256", "address", "uint256", "address", "bytes32", "bytes32"]
-    return keccak(encode(types, [chain_id, market, task_id, contributor, digest, salt]))
-
-
-def score_commitment(chain_id, market, task_id, verifier, scores, salt) -> bytes:
-    types = ["uint256", "address", "uint256", "address", "uint16[]", "bytes32"]
-    return keccak(encode(types, [chain_id, market, task_id, verifier, scores, salt]))
-
-
-def commitment_to_test_set(chain_id, market, initiator, digest, salt) -> bytes:
-    types = ["uint256", "address", "address", "bytes32", "bytes32"]
-    return keccak(encode(types, [chain_id, market, initiator, digest, salt]))
-
-
 def _another(data, strategy, value, label):
     return data.draw(strategy.filter(lambda other: other != value), label=label)
 
@@ -46,7 +33,7 @@ def _another(data, strategy, value, label):
 @PROPERTIES
 @given(data=st.data(), task_id=task_ids, contributor=addresses, digest=words, salt=words)
 def test_model_commitment__any_input_and_any_one_field_changed__equals_python_and_changes(
-    commitments_harness, other_commitments_harness, chain, data, task_id, contributor, digest, salt
+    commitments_harness, other_commitments_harness, market, chain, data, task_id, contributor, digest, salt
 ):
     # Prepare
     fields = {"taskId": task_id, "contributor": contributor, "digest": digest, "salt": salt}
@@ -72,12 +59,15 @@ def test_model_commitment__any_input_and_any_one_field_changed__equals_python_an
     )
     assert altered == model_commitment(chain.chain_id, harness.address, *other.values())
     assert altered != original
+    assert market.modelCommitment(*fields.values()) == model_commitment(
+        chain.chain_id, market.address, *fields.values()
+    )
 
 
 @PROPERTIES
 @given(data=st.data(), task_id=task_ids, verifier=addresses, scores=score_lists, salt=words)
 def test_score_commitment__any_input_and_any_one_field_or_score_changed__equals_python_and_changes(
-    commitments_harness, other_commitments_harness, chain, data, task_id, verifier, scores, salt
+    commitments_harness, other_commitments_harness, market, chain, data, task_id, verifier, scores, salt
 ):
     # Prepare
     fields = {"taskId": task_id, "verifier": verifier, "scores": scores, "salt": salt}
@@ -119,12 +109,15 @@ def test_score_commitment__any_input_and_any_one_field_or_score_changed__equals_
     )
     assert altered == score_commitment(chain.chain_id, harness.address, *other.values())
     assert altered != original
+    assert market.scoreCommitment(*fields.values()) == score_commitment(
+        chain.chain_id, market.address, *fields.values()
+    )
 
 
 @PROPERTIES
 @given(data=st.data(), initiator=addresses, digest=words, salt=words)
 def test_test_set_commitment__any_input_and_any_one_field_changed__equals_python_and_changes(
-    commitments_harness, other_commitments_harness, chain, data, initiator, digest, salt
+    commitments_harness, other_commitments_harness, market, chain, data, initiator, digest, salt
 ):
     # Prepare
     fields = {"initiator": initiator, "digest": digest, "salt": salt}
@@ -141,8 +134,11 @@ def test_test_set_commitment__any_input_and_any_one_field_changed__equals_python
     altered = harness.testSet(*other.values())
 
     # Assert
-    assert original == commitment_to_test_set(
+    assert original == test_set_commitment(
         chain.chain_id, commitments_harness.address, *fields.values()
     )
-    assert altered == commitment_to_test_set(chain.chain_id, harness.address, *other.values())
+    assert altered == test_set_commitment(chain.chain_id, harness.address, *other.values())
     assert altered != original
+    assert market.testSetCommitment(*fields.values()) == test_set_commitment(
+        chain.chain_id, market.address, *fields.values()
+    )

@@ -11,11 +11,13 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi import encode
 from eth_utils import keccak
 
+from learning_market.commitments import model_commitment, score_commitment
+from learning_market.commitments import test_set_commitment as commitment_to_test_set
+from learning_market.phases import BPS
+
 MIN_WINDOW = 60  # seconds: the market's minimum window in tests
-BPS = 10_000
 
 # Phase and Role, as the contract's enums number them.
 PHASES = (
@@ -38,6 +40,8 @@ DEFAULT_REWARD = 10**18
 DEFAULT_CONTRIBUTOR_STAKE = 10**16
 DEFAULT_VERIFIER_STAKE = 2 * 10**16
 
+__all__ = ["BPS", "commitment_to_test_set", "model_commitment", "score_commitment"]  # with the helpers below
+
 
 def digest(label: str) -> bytes:
     """A stand-in SHA-256 digest of a file named `label`."""
@@ -46,35 +50,6 @@ def digest(label: str) -> bytes:
 
 def salt(label: str) -> bytes:
     return keccak(text=f"salt:{label}")
-
-
-def model_commitment(chain_id: int, market: str, task_id: int, contributor: str, model: bytes, secret: bytes) -> bytes:
-    return keccak(
-        encode(
-            ["uint256", "address", "uint256", "address", "bytes32", "bytes32"],
-            [chain_id, market, task_id, contributor, model, secret],
-        )
-    )
-
-
-def score_commitment(
-    chain_id: int, market: str, task_id: int, verifier: str, scores: list[int], secret: bytes
-) -> bytes:
-    return keccak(
-        encode(
-            ["uint256", "address", "uint256", "address", "uint16[]", "bytes32"],
-            [chain_id, market, task_id, verifier, scores, secret],
-        )
-    )
-
-
-def commitment_to_test_set(chain_id: int, market: str, initiator: str, test_digest: bytes, secret: bytes) -> bytes:
-    return keccak(
-        encode(
-            ["uint256", "address", "address", "bytes32", "bytes32"],
-            [chain_id, market, initiator, test_digest, secret],
-        )
-    )
 
 
 @dataclass
