@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 APE := $(CURDIR)/.venv/bin/ape
 
-.PHONY: setup demo test compile clean slither coverage gas gas-benchmark
+.PHONY: setup demo test lint compile clean slither coverage gas gas-benchmark
 
 setup:  ## install the toolchain (Python venv, npm packages, solc adapter); quick when done
 	@tools/setup.sh
@@ -15,6 +15,9 @@ demo: setup compile  ## the main job: a full simulated market round on a local a
 test: setup  ## the whole test suite, on a fresh compile
 	$(APE) compile --force
 	$(APE) test $(ARGS)
+
+lint: setup  ## ruff over the whole repository (rules in pyproject.toml)
+	$(CURDIR)/.venv/bin/ruff check .
 
 compile: setup  ## compile the contracts
 	$(APE) compile

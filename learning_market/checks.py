@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -25,7 +25,7 @@ ZERO32 = bytes(32)
 WEI_PER_ETH = 10**18
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Why a pre-flight check refused (for programs; people read the sentence)."""
 
     NO_TASK = "no-task"

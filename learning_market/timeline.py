@@ -7,7 +7,7 @@ which may be any time in the test reveal window.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from learning_market.phases import Phase, TaskParams
 
@@ -34,7 +34,7 @@ DEADLINES = (
 
 def utc(timestamp: int) -> str:
     """`2025-01-31 12:00:00 UTC`."""
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def duration(seconds: int) -> str:

@@ -1,4 +1,5 @@
-"""The initiator's steps on a real network: `ape run initiator <create|reveal-test-set|fuse-and-publish|cancel|claim>`."""
+"""The initiator's steps on a real network:
+`ape run initiator <create|reveal-test-set|fuse-and-publish|cancel|claim>`."""
 
 from __future__ import annotations
 

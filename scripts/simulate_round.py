@@ -8,16 +8,17 @@ from pathlib import Path
 import click
 from ape import accounts, chain, project
 from ape.cli import network_option
-from ml import STRATEGIES
 
 from content import LocalStore
 from learning_market.accounts import local_accounts
 from learning_market.cli import ADDRESS, MarketCommand, connect, explained
 from learning_market.simulation.report import format_gas, format_round, plot, write_json
 from learning_market.simulation.rounds import SimulationConfig, run_simulation
+from ml import STRATEGIES
 
 MIN_WINDOW = 60  # seconds, for a market deployed by this script (the clock is moved, not waited for)
 DEFAULTS = SimulationConfig()
+COUNT = click.IntRange(min=0)
 
 
 @click.command(cls=MarketCommand, short_help="Run whole market rounds on a local chain")
@@ -33,13 +34,15 @@ DEFAULTS = SimulationConfig()
     default=DEFAULTS.fusion,
     show_default=True,
 )
-@click.option("--architecture", type=click.Choice(["logistic", "mlp", "cnn"]), default=DEFAULTS.architecture, show_default=True)
+@click.option(
+    "--architecture", type=click.Choice(["logistic", "mlp", "cnn"]), default=DEFAULTS.architecture, show_default=True
+)
 @click.option("--epochs", default=DEFAULTS.epochs, show_default=True, help="Local training epochs per contributor.")
 @click.option("--seed", default=DEFAULTS.seed, show_default=True)
-@click.option("--free-riders", type=click.IntRange(min=0), default=0, help="Contributors that commit and never reveal.")
-@click.option("--copiers", type=click.IntRange(min=0), default=0, help="Contributors that replay another's commitment and reveal.")
-@click.option("--poisoners", type=click.IntRange(min=0), default=0, help="Contributors that train on flipped labels.")
-@click.option("--dishonest-verifiers", type=click.IntRange(min=0), default=0, help="Verifiers that report made-up scores.")
+@click.option("--free-riders", type=COUNT, default=0, help="Contributors that commit and never reveal.")
+@click.option("--copiers", type=COUNT, default=0, help="Contributors that replay another's commitment and reveal.")
+@click.option("--poisoners", type=COUNT, default=0, help="Contributors that train on flipped labels.")
+@click.option("--dishonest-verifiers", type=COUNT, default=0, help="Verifiers that report made-up scores.")
 @click.option("--lazy-initiator", is_flag=True, help="The initiator never reveals the test set.")
 @click.option("--market", "market_address", type=ADDRESS, default=None, help="Use the market at this address.")
 @click.option("--store", type=click.Path(path_type=Path), default=None, help="Content store directory.")

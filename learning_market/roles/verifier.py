@@ -9,7 +9,6 @@ from typing import ClassVar
 from content import StoreMissing
 from learning_market.checks import (
     PreflightRefusal,
-    Reason,
     TaskState,
     fetch_verified,
     require_balance,

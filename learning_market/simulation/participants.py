@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from learning_market.keyring import ModelSecret
@@ -17,7 +17,7 @@ from learning_market.roles.verifier import Verifier
 from ml import Dataset, accuracy_bps, decode_model, flip_labels
 
 
-class ContributorBehaviour(str, Enum):
+class ContributorBehaviour(StrEnum):
     """How a contributor plays."""
 
     HONEST = "honest"
@@ -26,7 +26,7 @@ class ContributorBehaviour(str, Enum):
     POISONER = "poisoner"  # trains on flipped labels
 
 
-class VerifierBehaviour(str, Enum):
+class VerifierBehaviour(StrEnum):
     HONEST = "honest"
     DISHONEST = "dishonest"  # reports made-up scores
 

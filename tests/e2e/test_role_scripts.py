@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from content import LocalStore
 from learning_market.checks import PreflightRefusal, Reason, eth
 from learning_market.cli import explained
 from learning_market.commitments import model_commitment
@@ -23,7 +24,6 @@ from learning_market.roles.contributor import Contributor
 from learning_market.roles.initiator import CreatedTask, Initiator, TaskTerms
 from learning_market.roles.verifier import Verifier
 from learning_market.timeline import utc, when
-from content import LocalStore
 from ml import (
     TaskSpec,
     TrainConfig,
@@ -437,9 +437,8 @@ def test_commit_model__stale_secret_in_the_keyring__refuses_to_overwrite_it(
 
 
 def test_explained__refusal__becomes_a_one_sentence_click_error(chain, role, task, initiator):
-    with pytest.raises(click.ClickException) as error:
-        with explained():
-            role(Initiator, initiator).claim(task.task_id)
+    with pytest.raises(click.ClickException) as error, explained():
+        role(Initiator, initiator).claim(task.task_id)
 
     assert error.value.message.startswith(f"Claiming needs task {task.task_id} to be finalized,")
     assert error.value.message.count(". ") == 0 and error.value.message.endswith(".")
@@ -452,9 +451,8 @@ def test_commit_model__deadline_passes_before_it_is_mined__market_refuses_and_th
     digest = store.put(_model_file(1))
     chain.pending_timestamp = task.params.commit_deadline + 1  # the checks still see the Commit phase
 
-    with pytest.raises(click.ClickException) as error:
-        with explained():
-            alice.commit(task.task_id, digest)
+    with pytest.raises(click.ClickException) as error, explained():
+        alice.commit(task.task_id, digest)
 
     assert error.value.message == (
         f"The market refused commitModel: task {task.task_id} is in phase Reveal, and this needs phase Commit "

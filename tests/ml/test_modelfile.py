@@ -10,8 +10,6 @@ import struct
 
 import pytest
 import torch
-from hypothesis import given
-from hypothesis import strategies as st
 from safetensors.torch import save as save_tensors
 
 from content import sha256_digest

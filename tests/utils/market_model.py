@@ -330,7 +330,7 @@ class TaskModel:
         the rest to the initiator.
         """
         phase = "Finalized" if now is None else self.phase(now)
-        owed = {account: 0 for account in self.accounts()}
+        owed = dict.fromkeys(self.accounts(), 0)
         n = len(self.revealed)
         forfeited = (len(self.commitments) - n) * self.c_stake
         if phase == "Cancelled":

@@ -12,7 +12,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
-from tests.utils.market import MIN_WINDOW, ROLE, digest, model_commitment, salt, open_task
+from tests.utils.market import MIN_WINDOW, ROLE, digest, model_commitment, open_task, salt
 from tests.utils.settlement import (  # noqa: F401
     Actor,
     Round,

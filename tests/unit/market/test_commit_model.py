@@ -6,13 +6,13 @@ import pytest
 
 from tests.utils.lifecycle import only_event, reverts, same_contract
 from tests.utils.market import (
-    open_task,
     DEFAULT_CONTRIBUTOR_STAKE,
     MIN_WINDOW,
     PHASE,
     ROLE,
     digest,
     model_commitment,
+    open_task,
     salt,
 )
 

@@ -5,7 +5,6 @@ import pytest
 
 from tests.utils.lifecycle import finish_round, only_event, reverts, same_contract
 from tests.utils.market import (
-    open_task,
     DEFAULT_REWARD,
     MIN_WINDOW,
     PHASE,
@@ -13,6 +12,7 @@ from tests.utils.market import (
     commitment_to_test_set,
     default_params,
     digest,
+    open_task,
     salt,
 )
 

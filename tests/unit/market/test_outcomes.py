@@ -9,9 +9,10 @@ checks that the task then owes nothing and that the market's balance fell by the
 
 import pytest
 
-from tests.utils.market import DEFAULT_CONTRIBUTOR_STAKE as CS, open_task
+from tests.utils.market import DEFAULT_CONTRIBUTOR_STAKE as CS
 from tests.utils.market import DEFAULT_REWARD as R
 from tests.utils.market import DEFAULT_VERIFIER_STAKE as VS
+from tests.utils.market import open_task
 from tests.utils.settlement import (  # noqa: F401
     Round,
     deadlines_of,

@@ -3,7 +3,7 @@
 import ape
 import pytest
 
-from tests.utils.market import PHASE, salt, score_commitment, open_task
+from tests.utils.market import PHASE, open_task, salt, score_commitment
 from tests.utils.settlement import (  # noqa: F401
     copy_of,
     deadlines_of,

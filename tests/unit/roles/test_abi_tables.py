@@ -21,7 +21,8 @@ def _enum(name: str) -> list[str]:
     """The members of `enum <name>` in the interface, in order."""
     body = re.search(rf"enum {name} \{{(.*?)\}}", INTERFACE.read_text(), re.DOTALL)
     assert body, f"no enum {name} in {INTERFACE}"
-    return [line.split("//")[0].strip().rstrip(",") for line in body.group(1).splitlines() if line.split("//")[0].strip()]
+    members = (line.split("//")[0].strip().rstrip(",") for line in body.group(1).splitlines())
+    return [member for member in members if member]
 
 
 def _abi_enum_types(contract_type: Any) -> set[str]:

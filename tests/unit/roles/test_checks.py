@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from content import LocalStore, sha256_digest
 from learning_market.checks import (
     PreflightRefusal,
     Reason,
@@ -16,7 +17,6 @@ from learning_market.checks import (
 )
 from learning_market.phases import Phase, Role, TaskParams
 from learning_market.timeline import duration, relative, utc
-from content import LocalStore, sha256_digest
 
 T0 = 1_767_225_600  # 2026-01-01 00:00:00 UTC
 PARAMS = TaskParams(
