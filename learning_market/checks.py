@@ -9,15 +9,16 @@ words. Chain state may move between a check and the transaction: the market's ow
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Any
 
 from eth_utils import to_checksum_address
 
+from content import DigestMismatch, StoreError, StoreMissing, StoreUnavailable
 from learning_market.errors import LearningMarketError
-from learning_market.market import MarketClient
+from learning_market.market import MarketClient, TaskView
 from learning_market.phases import BPS, Phase, Role, TaskParams
 from learning_market.timeline import ORDER, SETTLED, closes_at, in_phase_until, opening, settled_reason, when
 
@@ -96,19 +97,10 @@ def eth(wei: int) -> str:
 
 
 @dataclass(frozen=True)
-class TaskState:
-    """One read of a task, and the chain time it was read at."""
+class TaskState(TaskView):
+    """One read of a task, its id, and the chain time it was read at."""
 
     task_id: int
-    params: TaskParams
-    initiator: str
-    phase: Phase
-    reward: int
-    committed: int
-    revealed: int
-    verifiers: int
-    test_digest: bytes
-    fused_digest: bytes
     now: int
 
 
@@ -121,19 +113,7 @@ def task_state(market: MarketClient, task_id: int) -> TaskState:
             f"there is no task {task_id} in the market at {market.address}, whose task ids run from 1 to {count}.",
         )
     view = market.task(task_id)
-    return TaskState(
-        task_id=task_id,
-        params=view.params,
-        initiator=view.initiator,
-        phase=view.phase,
-        reward=view.reward,
-        committed=view.committed,
-        revealed=view.revealed,
-        verifiers=view.verifiers,
-        test_digest=view.test_digest,
-        fused_digest=view.fused_digest,
-        now=market.now(),
-    )
+    return TaskState(**{f.name: getattr(view, f.name) for f in fields(view)}, task_id=task_id, now=market.now())
 
 
 # ------------------------------------------------------------------ phases
@@ -323,13 +303,25 @@ def require_balance(market: MarketClient, address: str, value: int, what: str) -
         )
 
 
+def require_joinable(
+    market: MarketClient, state: TaskState, address: str, role: Role, offered: int | None, action: str
+) -> int:
+    """Refuses unless `address` can take `role` in the task now, staking the task's stake (which `offered`,
+    if given, must be); returns that stake."""
+    require_phase(state, Phase.COMMIT, action)
+    require_newcomer(market, state, address, role)
+    params = state.params
+    required = params.contributor_stake if role == Role.CONTRIBUTOR else params.verifier_stake
+    require_stake(required, offered, role)
+    require_balance(market, address, required, f"the {role.name.lower()} stake")
+    return required
+
+
 # ------------------------------------------------------------------ files
 
 
 def fetch_verified(store: Any, digest: bytes, what: str) -> bytes:
     """The bytes of `digest` from the store, refused unless their SHA-256 is that digest."""
-    from content import DigestMismatch, StoreMissing, StoreUnavailable
-
     try:
         return store.get(digest)
     except DigestMismatch as error:
@@ -342,6 +334,14 @@ def fetch_verified(store: Any, digest: bytes, what: str) -> bytes:
         raise PreflightRefusal(Reason.FILE_MISSING, f"the {what} is missing: {error}") from error
     except StoreUnavailable as error:
         raise PreflightRefusal(Reason.STORE_UNAVAILABLE, f"the {what} cannot be fetched: {error}") from error
+
+
+def store_file(store: Any, data: bytes, what: str) -> bytes:
+    """Puts `data` into the store and returns its digest, refused in a sentence if the store cannot take it."""
+    try:
+        return store.put(data)
+    except StoreError as error:
+        raise PreflightRefusal(Reason.STORE_UNAVAILABLE, f"the {what} cannot be stored: {error}") from error
 
 
 # ------------------------------------------------------------------ a new task
@@ -393,13 +393,3 @@ def require_parent(parent: TaskState, initiator: str, initial_model: bytes | Non
             f"a round after task {parent.task_id} starts from its fused model 0x{parent.fused_digest.hex()}, so the "
             "spec must name it as its initial model.",
         )
-
-
-def store_file(store: Any, data: bytes, what: str) -> bytes:
-    """Puts `data` into the store and returns its digest, refused in a sentence if the store cannot take it."""
-    from content import StoreError
-
-    try:
-        return store.put(data)
-    except StoreError as error:
-        raise PreflightRefusal(Reason.STORE_UNAVAILABLE, f"the {what} cannot be stored: {error}") from error

@@ -234,17 +234,39 @@ def explained() -> Iterator[None]:
         raise click.ClickException(refusal.sentence) from refusal
 
 
+def acting(kind: type[Participant], *, files: bool = False, publish: bool = False) -> Callable[[Callable], Callable]:
+    """The options of a step taken by `kind` (`--account`, `--market`, `--task`; with `files` also
+    `--store`, `--fetch` and `--keyring`; with `publish` also `--publish`), wired: the command's body
+    gets the role object as `me` (and the publish store as `publish`) and runs inside `explained()`."""
+
+    def decorate(body: Callable) -> Callable:
+        @functools.wraps(body)
+        def step(*args: Any, account: Any, market_address: str, **options: Any) -> Any:
+            where = {name: options.pop(name) for name in ("store", "fetch", "keyring_dir") if name in options}
+            with explained():
+                if publish:
+                    options["publish"] = open_files(options["publish"])
+                me = role(kind, account, market_address, **where)
+                return body(*args, me=me, **options)
+
+        wired = sender_options(step)
+        if publish:
+            wired = publish_option(wired)
+        return store_options(wired) if files else wired
+
+    return decorate
+
+
 # ------------------------------------------------------------------ the command every role has
 
 
 @click.command(cls=MarketCommand, short_help="Claim what an account is owed in a task")
 @ape_cli_context()
 @network_option()
-@sender_options
+@acting(Participant)
 @to_option
-def claim_command(cli_ctx: Any, account: Any, market_address: str, task_id: int, to: str | None) -> None:
+def claim_command(cli_ctx: Any, me: Participant, task_id: int, to: str | None) -> None:
     """Pays the account (initiator, contributor or verifier) everything it is owed in the task, once it
     is settled."""
-    with explained():
-        amount = role(Participant, account, market_address).claim(task_id, to)
+    amount = me.claim(task_id, to)
     cli_ctx.logger.success(f"claimed {eth(amount)} in task {task_id}" + (f", paid to {to}" if to else ""))

@@ -7,18 +7,17 @@ from typing import Any
 
 import click
 
+from content import ContentStore
 from learning_market.checks import eth
 from learning_market.cli import (
     DIGEST,
     EXISTING_FILE,
+    acting,
     claim_command,
     command,
     explained,
     market_option,
-    open_files,
-    publish_option,
     role,
-    sender_options,
     stake_option,
     store_options,
     task_option,
@@ -62,18 +61,12 @@ def train(
 
 
 @command(cli, short_help="Commit to a model and stake")
-@sender_options
+@acting(Contributor, files=True)
 @click.option("--model-digest", type=DIGEST, help="0x digest or CID [default: the last model trained for the task].")
 @stake_option
-@store_options
-def commit(
-    cli_ctx: Any, account: Any, market_address: str, task_id: int, model_digest: bytes | None, stake: int | None,
-    store: str, fetch: str | None, keyring_dir: Path | None,
-) -> None:
+def commit(cli_ctx: Any, me: Contributor, task_id: int, model_digest: bytes | None, stake: int | None) -> None:
     """Keeps the digest and a fresh salt in the keyring, then sends the commitment with the stake."""
-    with explained():
-        me = role(Contributor, account, market_address, store, fetch, keyring_dir)
-        secret = me.commit(task_id, model_digest, stake)
+    secret = me.commit(task_id, model_digest, stake)
     market = me.market
     staked = market.params(task_id).contributor_stake
     cli_ctx.logger.success(f"committed to model 0x{secret.model_digest.hex()} in task {task_id}, staking {eth(staked)}")
@@ -81,17 +74,10 @@ def commit(
 
 
 @command(cli, short_help="Reveal the committed model")
-@sender_options
-@store_options
-@publish_option
-def reveal(
-    cli_ctx: Any, account: Any, market_address: str, task_id: int, store: str, fetch: str | None,
-    keyring_dir: Path | None, publish: str | None,
-) -> None:
+@acting(Contributor, files=True, publish=True)
+def reveal(cli_ctx: Any, me: Contributor, task_id: int, publish: ContentStore | None) -> None:
     """Opens the commitment with the secret from the keyring; the model file's URI goes in the event."""
-    with explained():
-        me = role(Contributor, account, market_address, store, fetch, keyring_dir)
-        index = me.reveal(task_id, open_files(publish))
+    index = me.reveal(task_id, publish)
     cli_ctx.logger.success(f"model revealed in task {task_id} as submission #{index}")
 
 

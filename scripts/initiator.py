@@ -9,11 +9,12 @@ from typing import Any
 import click
 from ape.cli import account_option
 
-from content import digest_to_cid
+from content import ContentStore, digest_to_cid
 from learning_market.checks import eth
 from learning_market.cli import (
     AMOUNT,
     EXISTING_FILE,
+    acting,
     claim_command,
     command,
     explained,
@@ -21,11 +22,11 @@ from learning_market.cli import (
     open_files,
     publish_option,
     role,
-    sender_options,
     store_options,
 )
 from learning_market.roles.files import load_dataset_file, load_spec_file, with_initial_model
-from learning_market.roles.initiator import DEFAULT_START_MARGIN, Initiator, TaskTerms
+from learning_market.roles.initiator import DEFAULT_START_MARGIN, Initiator
+from learning_market.terms import TaskTerms
 from learning_market.timeline import DEADLINES, when
 from ml.fusion import STRATEGIES
 
@@ -98,48 +99,36 @@ def create(
 
 
 @command(cli, "reveal-test-set", short_help="Reveal the committed test set")
-@sender_options
-@store_options
-@publish_option
-def reveal_test_set(
-    cli_ctx: Any, account: Any, market_address: str, task_id: int, store: str, fetch: str | None,
-    keyring_dir: Path | None, publish: str | None,
-) -> None:
+@acting(Initiator, files=True, publish=True)
+def reveal_test_set(cli_ctx: Any, me: Initiator, task_id: int, publish: ContentStore | None) -> None:
     """Puts the test set (from the keyring) into the store and opens the commitment made at creation."""
-    with explained():
-        me = role(Initiator, account, market_address, store, fetch, keyring_dir)
-        digest = me.reveal_test_set(task_id, open_files(publish))
+    digest = me.reveal_test_set(task_id, publish)
     cli_ctx.logger.success(f"test set of task {task_id} revealed: 0x{digest.hex()}")
 
 
 @command(cli, "fuse-and-publish", short_help="Fuse the paid models and publish")
-@sender_options
+@acting(Initiator, files=True, publish=True)
 @click.option("--strategy", type=click.Choice(STRATEGIES), default="average", show_default=True)
 @click.option("--validation", type=EXISTING_FILE, help="Validation data (.npz or dataset file), for stacking.")
 @click.option("--byzantine", type=click.IntRange(min=0), default=0, show_default=True,
               help="Poisoned models krum should tolerate.")
-@store_options
-@publish_option
 def fuse_and_publish(
-    cli_ctx: Any, account: Any, market_address: str, task_id: int, strategy: str, validation: Path | None,
-    byzantine: int, store: str, fetch: str | None, keyring_dir: Path | None, publish: str | None,
+    cli_ctx: Any, me: Initiator, task_id: int, strategy: str, validation: Path | None, byzantine: int,
+    publish: ContentStore | None,
 ) -> None:
     """Fuses the task's paid models (weighted by their rewards), stores the result and records its digest."""
-    with explained():
-        me = role(Initiator, account, market_address, store, fetch, keyring_dir)
-        data = load_dataset_file(validation) if validation is not None else None
-        fused = me.fuse_and_publish(task_id, strategy, data, num_byzantine=byzantine, publish=open_files(publish))
+    data = load_dataset_file(validation) if validation is not None else None
+    fused = me.fuse_and_publish(task_id, strategy, data, num_byzantine=byzantine, publish=publish)
     cli_ctx.logger.success(f"fused {fused.members} paid model(s) of task {task_id} by {strategy!r}")
     click.echo(f"fused model: 0x{fused.digest.hex()} (CID {digest_to_cid(fused.digest)})")
     click.echo(f"next round: --parent {task_id} with a spec whose initial_model is 0x{fused.digest.hex()}")
 
 
 @command(cli, short_help="Cancel a task before any model is committed")
-@sender_options
-def cancel(cli_ctx: Any, account: Any, market_address: str, task_id: int) -> None:
+@acting(Initiator)
+def cancel(cli_ctx: Any, me: Initiator, task_id: int) -> None:
     """Cancels the task; the reward (and any verifier stakes) can then be claimed back."""
-    with explained():
-        role(Initiator, account, market_address).cancel(task_id)
+    me.cancel(task_id)
     cli_ctx.logger.success(f"task {task_id} cancelled: claim the reward back with `ape run claim --task {task_id}`")
 
 

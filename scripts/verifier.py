@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
 from learning_market.checks import eth
-from learning_market.cli import claim_command, command, explained, role, sender_options, stake_option, store_options
+from learning_market.cli import acting, claim_command, command, stake_option
 from learning_market.roles.verifier import Verifier
 
 
@@ -18,30 +17,22 @@ def cli() -> None:
 
 
 @command(cli, short_help="Join a task as verifier and stake")
-@sender_options
+@acting(Verifier)
 @stake_option
-def join(cli_ctx: Any, account: Any, market_address: str, task_id: int, stake: int | None) -> None:
+def join(cli_ctx: Any, me: Verifier, task_id: int, stake: int | None) -> None:
     """Joins the task in its commit phase, staking the task's verifier stake."""
-    with explained():
-        me = role(Verifier, account, market_address)
-        me.join(task_id, stake)
+    me.join(task_id, stake)
     staked = me.market.params(task_id).verifier_stake
     cli_ctx.logger.success(f"joined task {task_id} as verifier, staking {eth(staked)}")
 
 
 @command(cli, short_help="Score every model and commit the scores")
-@sender_options
+@acting(Verifier, files=True)
 @click.option("--zero-missing", is_flag=True,
               help="Score 0 for a model whose file the store cannot fetch, instead of stopping.")
-@store_options
-def score(
-    cli_ctx: Any, account: Any, market_address: str, task_id: int, zero_missing: bool, store: str,
-    fetch: str | None, keyring_dir: Path | None,
-) -> None:
+def score(cli_ctx: Any, me: Verifier, task_id: int, zero_missing: bool) -> None:
     """Fetches the test set and every model by their on-chain digests, checks them, scores, commits."""
-    with explained():
-        me = role(Verifier, account, market_address, store, fetch, keyring_dir)
-        secret = me.commit_scores(task_id, missing_as_zero=zero_missing)
+    secret = me.commit_scores(task_id, missing_as_zero=zero_missing)
     market = me.market
     cli_ctx.logger.success(f"committed scores for task {task_id}")
     for index, value in enumerate(secret.scores):
@@ -50,15 +41,10 @@ def score(
 
 
 @command(cli, short_help="Reveal the committed scores")
-@sender_options
-@store_options
-def reveal(
-    cli_ctx: Any, account: Any, market_address: str, task_id: int, store: str, fetch: str | None,
-    keyring_dir: Path | None,
-) -> None:
+@acting(Verifier, files=True)
+def reveal(cli_ctx: Any, me: Verifier, task_id: int) -> None:
     """Opens the score commitment with the scores and salt from the keyring."""
-    with explained():
-        scores = role(Verifier, account, market_address, store, fetch, keyring_dir).reveal_scores(task_id)
+    scores = me.reveal_scores(task_id)
     cli_ctx.logger.success(f"scores revealed in task {task_id}: {', '.join(f'{s / 100:.2f}%' for s in scores)}")
 
 

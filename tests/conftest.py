@@ -27,6 +27,17 @@ def _cache_test_account_keys() -> None:
 _cache_test_account_keys()
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models train fastest on one thread; two threads on a busy two-core machine crawl."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def deployer(accounts):
     return accounts[0]

@@ -9,6 +9,7 @@ sends 650 transactions. Gas does not depend on the signature, so these are a sig
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from eth_utils import keccak, to_checksum_address
 from content import digest_to_cid
 from learning_market.commitments import model_commitment, score_commitment, test_set_commitment
 from learning_market.phases import Phase
+from learning_market.terms import TaskTerms
 from tools.rpc import Abi, JsonRpc, RpcError
 
 Log = Callable[[str], None]
@@ -51,6 +53,7 @@ PRE_PRAGUE = frozenset({
 })
 
 TX_GAS_LIMIT = 15_000_000  # a transaction that needs more fails the run: finalize batches must fit
+DEFAULT_TERMS = TaskTerms()
 RECEIPT_POLLS = 20_000  # about 200 s of polling for a receipt (anvil mines on arrival)
 
 Writes = tuple[tuple[str, int], ...]
@@ -237,17 +240,6 @@ class TaskRun:
 
 
 @dataclass(frozen=True)
-class Terms:
-    reward: int = 10**18
-    contributor_stake: int = 10**16
-    verifier_stake: int = 2 * 10**16
-    verifier_fee_bps: int = 1_000
-    baseline_score: int = 1_000
-    tolerance_bps: int = 300
-    window: int = 3_600
-
-
-@dataclass(frozen=True)
 class _Opened:
     task_id: int
     deadlines: list[int]
@@ -260,7 +252,7 @@ class Bench:
     finalize), the next ones its contributors, then its verifiers."""
 
     def __init__(self, rpc: JsonRpc, market: str, abi: Abi, accounts: Sequence[str],
-                 terms: Terms = Terms()) -> None:
+                 terms: TaskTerms = DEFAULT_TERMS) -> None:
         self.rpc, self.abi, self.terms = rpc, abi, terms
         self.market = to_checksum_address(market)
         self.accounts = [to_checksum_address(a) for a in accounts]
@@ -328,14 +320,13 @@ class Bench:
             lambda salt: test_set_commitment(
                 self.chain_id, self.market, initiator, test_digest, salt),
         )
-        start = self.now()
-        deadlines = [start + terms.window * (k + 1) for k in range(5)]
         spec = no_zero_bytes(f"{label}/spec")
-        params = (spec, test_commitment, *deadlines, terms.contributor_stake, terms.verifier_stake,
-                  contributors, verifiers, terms.verifier_fee_bps, terms.baseline_score,
-                  terms.tolerance_bps, 0)
-        self.send(run, "create", initiator, CREATE_WRITES, "createTask", params, uri_of(spec),
-                  value=terms.reward)
+        sized = dataclasses.replace(terms, max_contributors=contributors, max_verifiers=verifiers)
+        params = sized.task_params(spec, test_commitment, self.now())
+        deadlines = [params.commit_deadline, params.reveal_deadline, params.test_reveal_deadline,
+                     params.score_commit_deadline, params.score_reveal_deadline]
+        self.send(run, "create", initiator, CREATE_WRITES, "createTask", params.as_tuple(),
+                  uri_of(spec), value=terms.reward)
         return _Opened(task_id, deadlines, test_digest, test_salt)
 
     def run_task(self, contributors: int, verifiers: int, batch: int) -> TaskRun:

@@ -19,7 +19,7 @@ from learning_market.checks import (
     task_state,
 )
 from learning_market.errors import LearningMarketError
-from learning_market.keyring import Keyring, Secret
+from learning_market.keyring import Keyring, KeyringError, Secret
 from learning_market.market import MarketClient
 from learning_market.phases import Phase, Role
 from learning_market.refusals import MarketRefusal
@@ -99,6 +99,16 @@ class Participant:
         except MarketRefusal:
             undo()
             raise
+
+    def _kept_secret(self, task_id: int, kind: type[SecretT], commitment: bytes | None = None) -> SecretT:
+        """The keyring's secret of this account in the task, refused unless it is of `kind`."""
+        market = self.market
+        secret = self.need_keyring().load(market.chain_id, market.address, task_id, self.address, commitment)
+        if not isinstance(secret, kind):
+            raise KeyringError(
+                f"the keyring holds no {kind.__name__} for task {task_id}, but a {type(secret).__name__}."
+            )
+        return secret
 
     def _commit_with_secret(
         self,

@@ -16,17 +16,15 @@ from learning_market.checks import (
     Reason,
     TaskState,
     fetch_verified,
-    require_balance,
     require_digest_unrevealed,
+    require_joinable,
     require_model_unrevealed,
-    require_newcomer,
     require_phase,
     require_role,
-    require_stake,
     store_file,
 )
 from learning_market.commitments import model_commitment, new_salt
-from learning_market.keyring import KeyringError, ModelSecret, TrainedModel
+from learning_market.keyring import ModelSecret, TrainedModel
 from learning_market.phases import Phase, Role
 from learning_market.roles.anyone import Participant
 from learning_market.roles.files import decode_model_file, fetch_model, fetch_spec, load_dataset_file, require_fits
@@ -92,11 +90,7 @@ class Contributor(Participant):
     def check_commit(self, task_id: int, model_digest: bytes | None = None, stake: int | None = None) -> CommitPlan:
         """Refuses unless the model (by default the last one trained for the task) can be committed now."""
         market, state = self.market, self.state(task_id)
-        require_phase(state, Phase.COMMIT, "committing a model")
-        require_newcomer(market, state, self.address, Role.CONTRIBUTOR)
-        required = state.params.contributor_stake
-        require_stake(required, stake, Role.CONTRIBUTOR)
-        require_balance(market, self.address, required, "the contributor stake")
+        required = require_joinable(market, state, self.address, Role.CONTRIBUTOR, stake, "committing a model")
         if model_digest is None:
             model_digest = self.need_keyring().last_trained(market.chain_id, market.address, task_id).model_digest
         fetch_model(self.need_store(), model_digest, "model file")
@@ -134,9 +128,7 @@ class Contributor(Participant):
         require_phase(state, Phase.REVEAL, "revealing a model")
         require_role(market, state, self.address, Role.CONTRIBUTOR, "revealing a model")
         require_model_unrevealed(market, state, self.address)
-        secret = self.need_keyring().load(market.chain_id, market.address, task_id, self.address)
-        if not isinstance(secret, ModelSecret):
-            raise KeyringError(f"the keyring holds no model secret for task {task_id}, but a {type(secret).__name__}.")
+        secret = self._kept_secret(task_id, ModelSecret)
         require_digest_unrevealed(market, state, secret.model_digest)
         data = fetch_verified(self.need_store(), secret.model_digest, "model file")
         decode_model_file(data, secret.model_digest, "model file")

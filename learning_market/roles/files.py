@@ -4,12 +4,16 @@ by the digest the chain recorded. A file that cannot be used is refused in a sen
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from content import ContentStore
 from learning_market.checks import PreflightRefusal, Reason, TaskState, fetch_verified, store_file
 from ml import Dataset, DatasetError, Model, ModelFileError, TaskSpec, decode_dataset, decode_model, load_npz
 from ml.models import io_signature
+
+T = TypeVar("T")
 
 
 def _unreadable(path: Path, error: OSError) -> PreflightRefusal:
@@ -56,15 +60,19 @@ def require_fits(spec: TaskSpec, dataset: Dataset, what: str) -> None:
         )
 
 
+def _fetch_decoded(store: ContentStore, digest: bytes, what: str, decode: Callable[[bytes], T]) -> T:
+    """The file of `digest`, fetched and checked, then decoded; a file that does not decode is refused."""
+    data = fetch_verified(store, digest, what)
+    try:
+        return decode(data)
+    except ValueError as error:  # DatasetError and the spec's errors are ValueErrors
+        raise PreflightRefusal(Reason.BAD_FILE, f"the {what} is not a usable file: {error}.") from error
+
+
 def fetch_spec(store: ContentStore, state: TaskState) -> TaskSpec:
     """The task's spec, fetched by the digest the chain recorded and checked."""
-    data = fetch_verified(store, state.params.spec_digest, f"task spec of task {state.task_id}")
-    try:
-        return TaskSpec.from_json_bytes(data)
-    except ValueError as error:
-        raise PreflightRefusal(
-            Reason.BAD_FILE, f"the task spec of task {state.task_id} is not a valid task spec: {error}."
-        ) from error
+    what = f"task spec of task {state.task_id}"
+    return _fetch_decoded(store, state.params.spec_digest, what, TaskSpec.from_json_bytes)
 
 
 def decode_model_file(data: bytes, digest: bytes, what: str) -> Model:
@@ -84,13 +92,7 @@ def fetch_model(store: ContentStore, digest: bytes, what: str) -> Model:
 
 def fetch_test_set(store: ContentStore, state: TaskState) -> Dataset:
     """The task's revealed test set, fetched by the digest the chain recorded and checked."""
-    data = fetch_verified(store, state.test_digest, f"test set of task {state.task_id}")
-    try:
-        return decode_dataset(data)
-    except DatasetError as error:
-        raise PreflightRefusal(
-            Reason.BAD_FILE, f"the test set of task {state.task_id} is not a dataset file: {error}."
-        ) from error
+    return _fetch_decoded(store, state.test_digest, f"test set of task {state.task_id}", decode_dataset)
 
 
 def with_initial_model(store: ContentStore, spec: TaskSpec, model_file: bytes) -> TaskSpec:

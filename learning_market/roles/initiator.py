@@ -21,52 +21,16 @@ from learning_market.checks import (
     store_file,
 )
 from learning_market.commitments import new_salt, test_set_commitment
-from learning_market.keyring import KeyringError, TestSetSecret
+from learning_market.keyring import TestSetSecret
 from learning_market.phases import Phase, TaskParams
 from learning_market.roles.anyone import Participant
 from learning_market.roles.files import fetch_model, require_fits, require_initial_model_fits
+from learning_market.terms import TaskTerms
 from ml import Dataset, Model, TaskSpec, encode_dataset, encode_model
 from ml.fusion import OUTPUT_STRATEGIES, STRATEGIES, FusionError, fuse
 
 # seconds added before the first deadline, for the time the creating transaction takes to be mined
 DEFAULT_START_MARGIN = 60
-
-
-@dataclass(frozen=True)
-class TaskTerms:
-    """What an initiator offers and asks: amounts in wei, scores in bps, windows in seconds."""
-
-    reward: int = 10**18
-    contributor_stake: int = 10**16
-    verifier_stake: int = 2 * 10**16
-    max_contributors: int = 32
-    max_verifiers: int = 9
-    verifier_fee_bps: int = 1_000
-    baseline_score: int = 1_000  # chance on ten classes
-    tolerance_bps: int = 300
-    window: int = 3_600  # each phase's length; at least the market's minWindow
-
-    def task_params(
-        self, spec_digest: bytes, test_set_commitment: bytes, start: int, parent_task_id: int = 0
-    ) -> TaskParams:
-        """The task's parameters, its five windows each `window` seconds long from `start`."""
-        return TaskParams(
-            spec_digest=spec_digest,
-            test_set_commitment=test_set_commitment,
-            commit_deadline=start + self.window,
-            reveal_deadline=start + 2 * self.window,
-            test_reveal_deadline=start + 3 * self.window,
-            score_commit_deadline=start + 4 * self.window,
-            score_reveal_deadline=start + 5 * self.window,
-            contributor_stake=self.contributor_stake,
-            verifier_stake=self.verifier_stake,
-            max_contributors=self.max_contributors,
-            max_verifiers=self.max_verifiers,
-            verifier_fee_bps=self.verifier_fee_bps,
-            baseline_score=self.baseline_score,
-            tolerance_bps=self.tolerance_bps,
-            parent_task_id=parent_task_id,
-        )
 
 
 @dataclass(frozen=True)
@@ -165,11 +129,7 @@ class Initiator(Participant):
             )
         require_phase(state, Phase.TEST_REVEAL, "revealing the test set")
         commitment = state.params.test_set_commitment
-        secret = self.need_keyring().load(market.chain_id, market.address, task_id, self.address, commitment=commitment)
-        if not isinstance(secret, TestSetSecret):
-            raise KeyringError(
-                f"the keyring holds no test set secret for task {task_id}, but a {type(secret).__name__}."
-            )
+        secret = self._kept_secret(task_id, TestSetSecret, commitment)
         opened = test_set_commitment(market.chain_id, market.address, self.address, secret.test_digest, secret.salt)
         if opened != commitment:
             raise PreflightRefusal(

@@ -11,16 +11,14 @@ from learning_market.checks import (
     PreflightRefusal,
     TaskState,
     fetch_verified,
-    require_balance,
-    require_newcomer,
+    require_joinable,
     require_phase,
     require_role,
     require_scores_committed_unrevealed,
     require_scores_uncommitted,
-    require_stake,
 )
 from learning_market.commitments import new_salt, score_commitment
-from learning_market.keyring import KeyringError, ScoreSecret
+from learning_market.keyring import ScoreSecret
 from learning_market.phases import Phase, Role
 from learning_market.roles.anyone import Participant
 from learning_market.roles.files import fetch_test_set
@@ -37,12 +35,7 @@ class Verifier(Participant):
     def check_join(self, task_id: int, stake: int | None = None) -> int:
         """The stake to send, if the account can join the task now."""
         market, state = self.market, self.state(task_id)
-        require_phase(state, Phase.COMMIT, "joining as a verifier")
-        require_newcomer(market, state, self.address, Role.VERIFIER)
-        required = state.params.verifier_stake
-        require_stake(required, stake, Role.VERIFIER)
-        require_balance(market, self.address, required, "the verifier stake")
-        return required
+        return require_joinable(market, state, self.address, Role.VERIFIER, stake, "joining as a verifier")
 
     def join(self, task_id: int, stake: int | None = None) -> None:
         """Joins the task in its commit phase, staking the task's verifier stake."""
@@ -115,10 +108,7 @@ class Verifier(Participant):
         require_phase(state, Phase.SCORE_REVEAL, "revealing scores")
         require_role(market, state, self.address, Role.VERIFIER, "revealing scores")
         require_scores_committed_unrevealed(market, state, self.address)
-        secret = self.need_keyring().load(market.chain_id, market.address, task_id, self.address)
-        if not isinstance(secret, ScoreSecret):
-            raise KeyringError(f"the keyring holds no score secret for task {task_id}, but a {type(secret).__name__}.")
-        return secret
+        return self._kept_secret(task_id, ScoreSecret)
 
     def reveal_scores(self, task_id: int) -> tuple[int, ...]:
         """Opens the score commitment with the scores and salt from the keyring."""

@@ -18,7 +18,7 @@ from learning_market.phases import Phase, TaskParams
 from learning_market.refusals import MarketRefusal
 from learning_market.roles.anyone import Log, Participant
 from learning_market.roles.contributor import Contributor
-from learning_market.roles.initiator import FusedModel, Initiator, TaskTerms
+from learning_market.roles.initiator import FusedModel, Initiator
 from learning_market.roles.verifier import Verifier
 from learning_market.simulation.participants import (
     ContributorBehaviour,
@@ -26,6 +26,7 @@ from learning_market.simulation.participants import (
     SimulatedVerifier,
     VerifierBehaviour,
 )
+from learning_market.terms import TaskTerms
 from ml import (
     Dataset,
     TaskSpec,

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from content import LocalStore, cid_to_digest
 from learning_market.market import MarketClient
@@ -26,12 +25,7 @@ SPEC = {"input_shape": [1, 8, 8], "num_classes": 10, "metric": "accuracy", "arch
 WINDOW = 120
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from typing import Any
 import click
 import numpy as np
 import pytest
-import torch
 
 from content import LocalStore
 from learning_market.checks import PreflightRefusal, Reason, eth
@@ -21,8 +20,9 @@ from learning_market.market import MarketClient
 from learning_market.phases import BPS, Phase
 from learning_market.roles.anyone import Participant
 from learning_market.roles.contributor import Contributor
-from learning_market.roles.initiator import CreatedTask, Initiator, TaskTerms
+from learning_market.roles.initiator import CreatedTask, Initiator
 from learning_market.roles.verifier import Verifier
+from learning_market.terms import TaskTerms
 from learning_market.timeline import utc, when
 from ml import (
     TaskSpec,
@@ -58,13 +58,7 @@ TERMS = TaskTerms(
 # ------------------------------------------------------------------ fixtures
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models train fastest on one thread; two threads on a busy two-core machine crawl."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -347,16 +341,21 @@ def test_reveal_model__not_a_contributor__refuses(chain, client, role, task, out
     )
 
 
-def test_score_and_commit__test_set_tampered_in_the_store__refuses_digest_mismatch(
-    chain, client, role, task, store, contributors, verifiers, initiator
-):
-    alice = _committed(role, task, contributors[0], store)
-    judge = role(Verifier, verifiers[0])
+def _scoring(role, client, task, store, contributor, verifier, initiator) -> tuple[Verifier, bytes]:
+    """One model revealed, one verifier joined, the test set revealed: the score commit phase."""
+    alice = _committed(role, task, contributor, store)
+    judge = role(Verifier, verifier)
     judge.join(task.task_id)
     client.advance_past(task.params.commit_deadline)
     alice.reveal(task.task_id)
     client.advance_past(task.params.reveal_deadline)
-    test_digest = role(Initiator, initiator).reveal_test_set(task.task_id)
+    return judge, role(Initiator, initiator).reveal_test_set(task.task_id)
+
+
+def test_score_and_commit__test_set_tampered_in_the_store__refuses_digest_mismatch(
+    chain, client, role, task, store, contributors, verifiers, initiator
+):
+    judge, test_digest = _scoring(role, client, task, store, contributors[0], verifiers[0], initiator)
     store.path(test_digest).write_bytes(b"not the test set")
 
     refusal = _refused(chain, judge.account, judge.commit_scores, task.task_id)
@@ -369,13 +368,7 @@ def test_score_and_commit__test_set_tampered_in_the_store__refuses_digest_mismat
 def test_reveal_scores__twice__refuses_already_revealed(
     chain, client, role, task, store, contributors, verifiers, initiator
 ):
-    alice = _committed(role, task, contributors[0], store)
-    judge = role(Verifier, verifiers[0])
-    judge.join(task.task_id)
-    client.advance_past(task.params.commit_deadline)
-    alice.reveal(task.task_id)
-    client.advance_past(task.params.reveal_deadline)
-    role(Initiator, initiator).reveal_test_set(task.task_id)
+    judge, _ = _scoring(role, client, task, store, contributors[0], verifiers[0], initiator)
     judge.commit_scores(task.task_id)
     client.advance_past(task.params.score_commit_deadline)
     judge.reveal_scores(task.task_id)

@@ -10,8 +10,8 @@ import pytest
 from content import LocalStore
 from learning_market.accounts import local_accounts
 from learning_market.phases import BPS
-from learning_market.roles.initiator import TaskTerms
 from learning_market.simulation.rounds import SimulationConfig, SimulationReport, run_simulation
+from learning_market.terms import TaskTerms
 
 TERMS = TaskTerms()
 QUICK = {"epochs": 4, "rounds": 1, "contributors": 3, "verifiers": 3}
