@@ -30,6 +30,7 @@ from ml.models import (
     build_model,
     register_architecture,
 )
+from ml.scoring import ModelScore, Scores, ScoringError, ScoringRules, score_models
 from ml.spec import SpecError, TaskSpec
 from ml.store import ContentStore, IpfsHttpStore, LocalStore, StoreError
 from ml.train import EpochMetrics, GradientTransform, TrainConfig, TrainResult, set_seed, train
@@ -49,6 +50,10 @@ __all__ = [
     "LocalStore",
     "Model",
     "ModelFileError",
+    "ModelScore",
+    "Scores",
+    "ScoringError",
+    "ScoringRules",
     "SpecError",
     "StoreError",
     "TaskSpec",
@@ -69,6 +74,7 @@ __all__ = [
     "load_npz",
     "predict_logits",
     "register_architecture",
+    "score_models",
     "set_seed",
     "sha256_digest",
     "shard_dataset",
