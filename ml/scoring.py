@@ -53,6 +53,8 @@ MARGINAL_METHODS = ("none", "leave_one_out", "shapley")
 # fusions that draw no random numbers and train nothing: every verifier fuses alike
 MARGINAL_FUSIONS = ("average", "ensemble")
 SEED_BYTES = 32
+# shares of the fused model in the mixtures of a coalition's value (the rest is the start)
+START_MIXTURES = (Fraction(1, 4), Fraction(1, 2), Fraction(3, 4))
 
 
 class ScoringError(ValueError):
@@ -86,6 +88,9 @@ class ScoringRules:
     # marginal rule: eligible models within this * their own update of a group's first member
     # join its group, one player whose contribution they share (0: every model plays alone)
     group_parameter_ratio: float = 0.25
+    # marginal rule: a coalition is worth its best mixture with the start (START_MIXTURES), so
+    # that pulling the fused model toward the start, free to the initiator, is nobody's merit
+    mix_with_start: bool = True
     # "none" (accuracy), "leave_one_out" or "shapley"
     marginal: str = "shapley"
     # Shapley: exact when 2^n <= permutations * n, else this many orders drawn from the task's seed
@@ -103,10 +108,9 @@ class ScoringRules:
                 "version",
                 f"unsupported version {self.version!r} of {self.name!r}; this code reads {RULES_VERSION}",
             )
-        if not isinstance(self.require_architecture, bool):
-            raise ScoringError(
-                "require_architecture", f"must be true or false, got {self.require_architecture!r}"
-            )
+        for flag in ("require_architecture", "mix_with_start"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ScoringError(flag, f"must be true or false, got {getattr(self, flag)!r}")
         for field in (
             "start_parameter_ratio",
             "start_output_distance",
@@ -150,6 +154,7 @@ class ScoringRules:
             "copy_parameter_ratio": self.copy_parameter_ratio,
             "copy_output_distance": self.copy_output_distance,
             "group_parameter_ratio": self.group_parameter_ratio,
+            "mix_with_start": self.mix_with_start,
             "marginal": self.marginal,
             "permutations": self.permutations,
             "fusion": self.fusion,
@@ -225,7 +230,9 @@ def score_models(
         contributions = (
             None
             if rules.marginal == "none"
-            else _contributions(rules, start_view, eligible, submissions, views, examples, seed)
+            else _contributions(
+                rules, start, start_view, eligible, submissions, views, examples, seed
+            )
         )
     size = len(examples)
     start_bps = start_view.accuracy_bps(size)
@@ -402,6 +409,28 @@ def _show(ratio: float | None) -> str:
     return "n/a (another architecture)" if ratio is None else f"{ratio:.4g}"
 
 
+def coalition_value(
+    rules: ScoringRules,
+    start: Model,
+    start_correct: int,
+    members: Sequence[Model],
+    evaluation: Dataset,
+) -> int:
+    """Evaluation examples a coalition's model classifies right: its members fused by
+    `rules.fusion` with equal weights, or (`mix_with_start`) the best of that model, its mixtures
+    with the start (START_MIXTURES) and the start alone. The empty coalition is the start."""
+    if not members:
+        return start_correct
+    fused = fuse(rules.fusion, members, [1.0] * len(members))
+    if not rules.mix_with_start:
+        return correct_predictions(fused, evaluation)
+    mixtures = [
+        fuse(rules.fusion, [start, fused], [float(1 - share), float(share)])
+        for share in START_MIXTURES
+    ]
+    return max(start_correct, *(correct_predictions(m, evaluation) for m in [*mixtures, fused]))
+
+
 def _groups(rules: ScoringRules, start: ModelView, views: list[ModelView]) -> list[list[int]]:
     """Models cut into groups, in reveal order: a model joins the first group whose first member
     is within `group_parameter_ratio` of the model's own update, else starts a group."""
@@ -424,6 +453,7 @@ def _groups(rules: ScoringRules, start: ModelView, views: list[ModelView]) -> li
 
 def _contributions(
     rules: ScoringRules,
+    start_model: Model,
     start: ModelView,
     eligible: list[int],
     submissions: Sequence[Model | None],
@@ -438,10 +468,8 @@ def _contributions(
     groups = _groups(rules, start, [cast(ModelView, views[i]) for i in eligible])
 
     def value(coalition: tuple[int, ...]) -> int:
-        if not coalition:
-            return start.correct
         members = [players[k] for g in coalition for k in groups[g]]
-        return correct_predictions(fuse(rules.fusion, members, [1.0] * len(members)), evaluation)
+        return coalition_value(rules, start_model, start.correct, members, evaluation)
 
     if rules.marginal == "leave_one_out":
         per_group = leave_one_out(len(groups), value)

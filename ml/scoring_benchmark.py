@@ -25,7 +25,7 @@ from ml.contribution import exact_shapley, shapley
 from ml.data import Dataset, flip_labels, load_digits, shard_dataset, split_dataset
 from ml.fusion import fuse
 from ml.models import Architecture, Model, build_model
-from ml.scoring import BPS, ScoringRules, score_models
+from ml.scoring import BPS, ScoringRules, coalition_value, score_models
 from ml.similarity import (
     correct_predictions,
     exact_norm,
@@ -555,11 +555,10 @@ def shapley_error_rows(r: Round, players: int, seeds: Sequence[bytes]) -> dict[i
     Every coalition is fused and evaluated once; the exact and the sampled values read that table.
     """
     models = [m for epochs in (ROUND_EPOCHS, 20, 1) for m in r.honest[epochs]][:players]
+    rules = ScoringRules()
     start = correct_predictions(r.start, r.test)
     table = {
-        coalition: correct_predictions(average([models[k] for k in coalition]), r.test)
-        if coalition
-        else start
+        coalition: coalition_value(rules, r.start, start, [models[k] for k in coalition], r.test)
         for coalition in (
             tuple(i for i in range(players) if mask >> i & 1) for mask in range(2**players)
         )

@@ -98,6 +98,19 @@ def rounds(fresh_model, shards) -> list[tuple[Model, list[Model]]]:
 
 
 @pytest.fixture(scope="module")
+def skewed_rounds(fresh_model, digits_split) -> list[tuple[Model, list[Model]]]:
+    """The same run on label-skewed (Dirichlet) shards."""
+    shards = shard_dataset(digits_split[0], CONTRIBUTORS, "dirichlet", seed=0)
+    start = fresh_model(MLP, seed=0)
+    result = []
+    for number in range(ROUNDS):
+        honest = [_trained(start, shard, seed=100 * number + i) for i, shard in enumerate(shards)]
+        result.append((start, honest))
+        start = fuse("average", honest, [1.0] * len(honest))
+    return result
+
+
+@pytest.fixture(scope="module")
 def first_round(rounds) -> tuple[Model, list[Model]]:
     return rounds[0]
 
@@ -489,7 +502,7 @@ def test_leave_one_out__reference_plus_drop_in_fused_accuracy(first_round, test_
 
     # Execute
     scores = score_models(
-        _spec(marginal="leave_one_out"),
+        _spec(marginal="leave_one_out", mix_with_start=False),
         start,
         honest,
         test_set,
@@ -511,11 +524,12 @@ def test_shapley__weights_are_exact_shapley_values_whatever_the_baseline(
     start_correct = correct_predictions(start, test_set)
 
     def value(coalition: tuple[int, ...]) -> int:
+        # the best of the start and the fused model, alone or mixed 1:3, 1:1, 3:1
         if not coalition:
             return start_correct
-        return correct_predictions(
-            fuse("average", [honest[k] for k in coalition], [1.0] * len(coalition)), test_set
-        )
+        fused = fuse("average", [honest[k] for k in coalition], [1.0] * len(coalition))
+        mixed = [fuse("average", [start, fused], [1 - w, w]) for w in (0.25, 0.5, 0.75)]
+        return max(start_correct, *(correct_predictions(m, test_set) for m in [*mixed, fused]))
 
     contributions = [phi * BPS // len(test_set) for phi in exact_shapley(len(honest), value)]
 
@@ -524,13 +538,42 @@ def test_shapley__weights_are_exact_shapley_values_whatever_the_baseline(
         _spec(), start, honest, test_set, SEED, baseline_bps=baseline, parent_models=[]
     )
 
-    # Assert: the contract's weights are the contributions, which add up to the fused model's
-    # gain but for rounding down (< 1 bps each)
+    # Assert: the contract's weights are the contributions, which add up to the gain of the
+    # whole coalition's value but for rounding down (< 1 bps each)
     weights = [max(0, s - max(baseline, scores.bps[0])) for s in scores.bps[1:]]
     assert weights == [max(0, int(c)) for c in contributions]
     gain = (value(tuple(range(len(honest)))) - start_correct) * BPS / len(test_set)
     assert gain - len(honest) < sum(contributions) <= gain
     assert any(c < 0 for c in contributions) or sum(weights) == sum(contributions)
+
+
+def test_shapley__start_copy_past_the_gate__mixing_with_the_start_pays_it_nothing(
+    skewed_rounds, test_set
+):
+    # Prepare: no near-duplicate gate for the start; in the last round on skewed shards the
+    # averaged honest models gain from being pulled toward the (good) start
+    start, honest = skewed_rounds[-1]
+    ungated = {"start_parameter_ratio": 0, "start_output_distance": 0}
+    submissions = [*honest, byte_variant(start)]
+
+    # Execute
+    mixed, plain = (
+        score_models(
+            _spec(**ungated, mix_with_start=mix),
+            start,
+            submissions,
+            test_set,
+            SEED,
+            baseline_bps=BASELINE,
+            parent_models=[],
+        )
+        for mix in (True, False)
+    )
+
+    # Assert: a coalition's value already holds the best mixture with the start
+    assert _weights(mixed)[-1] == 0
+    assert _weights(plain)[-1] > min(w for w in _weights(plain)[:-1] if w > 0)
+    assert sum(_weights(mixed)[:-1]) > 0
 
 
 # ---------------------------------------------------------------- issue 12: done when
@@ -800,6 +843,7 @@ def test_scoring_rules__absent_section__defaults():
         ({"name": "plain"}, "scoring.name", "unknown scoring rules 'plain'"),
         ({"version": 2}, "scoring.version", "unsupported version 2"),
         ({"require_architecture": 1}, "scoring.require_architecture", "must be true or false"),
+        ({"mix_with_start": "yes"}, "scoring.mix_with_start", "must be true or false"),
         ({"start_parameter_ratio": -0.1}, "scoring.start_parameter_ratio", "in [0, 1)"),
         ({"copy_output_distance": "0.1"}, "scoring.copy_output_distance", "in [0, 1)"),
         ({"copy_parameter_ratio": 1.0}, "scoring.copy_parameter_ratio", "in [0, 1)"),
