@@ -21,6 +21,7 @@ The rules, in order, for each submission (the starting model, index 0, is scored
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -81,9 +82,10 @@ class ScoringRules:
     start_parameter_ratio: float = 0.005
     # near the start: mean total-variation distance of predictions <= this
     start_output_distance: float = 0.005
-    # near an earlier reveal j: ||theta - theta_j|| <= this * ||theta - theta_start||
+    # near a parent task's model or an earlier reveal j:
+    # ||theta - theta_j|| <= this * ||theta - theta_start||
     copy_parameter_ratio: float = 0.1
-    # near an earlier reveal j: mean total-variation distance of predictions <= this
+    # near a parent task's model or an earlier reveal j: mean total-variation distance <= this
     copy_output_distance: float = 0.005
     # marginal rule: eligible models within this * their own update of a group's first member
     # join its group, one player whose contribution they share (0: every model plays alone)
@@ -145,20 +147,7 @@ class ScoringRules:
 
     def to_json(self) -> dict[str, Any]:
         """The section as a JSON object (every field explicit, so a spec pins its thresholds)."""
-        return {
-            "name": self.name,
-            "version": self.version,
-            "require_architecture": self.require_architecture,
-            "start_parameter_ratio": self.start_parameter_ratio,
-            "start_output_distance": self.start_output_distance,
-            "copy_parameter_ratio": self.copy_parameter_ratio,
-            "copy_output_distance": self.copy_output_distance,
-            "group_parameter_ratio": self.group_parameter_ratio,
-            "mix_with_start": self.mix_with_start,
-            "marginal": self.marginal,
-            "permutations": self.permutations,
-            "fusion": self.fusion,
-        }
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, section: Any) -> ScoringRules:

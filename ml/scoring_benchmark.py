@@ -246,7 +246,7 @@ def measure_round(r: Round) -> list[tuple[str, str, bool, float, float]]:
                 kind = "same shard" if i == j else "other shard"
                 against_earlier(f"honest, {kind}, {epochs} epoch(s)", model, parent, True, "parent")
     if r.previous:
-        stale = r.previous[1]
+        stale = r.previous[1 % len(r.previous)]
         against_earlier("its byte-variant", byte_variant(stale), stale, False, "parent")
         against_earlier(
             "it + 5 steps on junk", junk_tuned(stale, 5, r.seed + 50), stale, False, "parent"
@@ -397,8 +397,11 @@ def participants(r: Round) -> list[tuple[str, Model]]:
     ]
     if r.previous:
         cast += [
-            ("last round's model, byte-variant", byte_variant(r.previous[1])),
-            ("last round's model + 5 steps on junk", junk_tuned(r.previous[2], 5, r.seed + 50)),
+            ("last round's model, byte-variant", byte_variant(r.previous[1 % len(r.previous)])),
+            (
+                "last round's model + 5 steps on junk",
+                junk_tuned(r.previous[2 % len(r.previous)], 5, r.seed + 50),
+            ),
         ]
     return cast
 
@@ -609,6 +612,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     unknown = [a for a in architectures if a not in ARCHITECTURES]
     if unknown:
         parser.error(f"unknown architecture(s) {unknown}; expected some of {list(ARCHITECTURES)}")
+    if args.rounds < 1 or args.contributors < 2:
+        parser.error("needs --rounds >= 1 and --contributors >= 2 (pairs of honest models)")
+    if not 1 <= args.shapley_players <= min(17, 3 * args.contributors):
+        parser.error(
+            f"--shapley-players must lie in [1, {min(17, 3 * args.contributors)}]: the honest "
+            "models of one round (three per contributor), at most 17 for the exact values"
+        )
+    error_round = min(2, args.rounds)
     rules = ScoringRules()
     methods = {
         "accuracy": ScoringRules(marginal="none"),
@@ -632,7 +643,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 payout_rows(r, methods, task_seeds[0])
             )
             replication[architecture].append(replication_rows(r, methods, task_seeds[0]))
-            if architecture == architectures[0] and r.number == 2:
+            if architecture == architectures[0] and r.number == error_round:
                 for permutations, values in shapley_error_rows(
                     r, args.shapley_players, task_seeds
                 ).items():
@@ -646,9 +657,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             near_duplicate_table(measured[architecture], rules),
             margins(measured[architecture], rules),
             (
-                f"### Weights paid (max(0, score - max(baseline, start's score)), bps, mean over seeds) "
-                f"and share of the total: "
-                f"{architecture}\n"
+                "### Weights paid (max(0, score - max(baseline, start's score)), bps, mean over "
+                f"seeds) and share of the total: {architecture}\n"
             ),
             payout_table(payouts[architecture], list(methods)),
             (
@@ -659,9 +669,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         ]
     sections += [
         (
-            f"### Monte Carlo Shapley: error against the exact value ({architectures[0]}, round 2, every "
-            f"seed and scheme, "
-            f"{len(task_seeds)} task seeds)\n"
+            f"### Monte Carlo Shapley: error against the exact value ({architectures[0]}, round "
+            f"{error_round}, every seed and scheme, {len(task_seeds)} task seeds)\n"
         ),
         shapley_error_table(errors, args.shapley_players),
     ]
