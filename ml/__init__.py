@@ -22,6 +22,7 @@ from ml.models import (
     build_model,
     register_architecture,
 )
+from ml.scoring import ModelScore, Scores, ScoringError, ScoringRules, score_models
 from ml.spec import SpecError, TaskSpec
 from ml.train import EpochMetrics, GradientTransform, TrainConfig, TrainResult, set_seed, train
 
@@ -36,6 +37,10 @@ __all__ = [
     "GradientTransform",
     "Model",
     "ModelFileError",
+    "ModelScore",
+    "Scores",
+    "ScoringError",
+    "ScoringRules",
     "SpecError",
     "TaskSpec",
     "TrainConfig",
@@ -53,6 +58,7 @@ __all__ = [
     "load_npz",
     "predict_logits",
     "register_architecture",
+    "score_models",
     "set_seed",
     "shard_dataset",
     "split_dataset",

@@ -16,6 +16,7 @@ from ml.models import (
     expected_tensors,
     io_signature,
 )
+from ml.scoring import ScoringError, ScoringRules
 from ml.train import TrainConfig
 
 SPEC_VERSION = 1
@@ -28,6 +29,7 @@ _FIELDS = (
     "architecture",
     "training",
     "initial_model",
+    "scoring",
 )
 _REQUIRED = ("input_shape", "num_classes", "metric", "architecture")
 _DIGEST = re.compile(r"0x[0-9a-f]{64}")
@@ -54,6 +56,8 @@ class TaskSpec:
     metric: str = "accuracy"
     training: TrainConfig | None = None  # a hint; contributors may train as they like
     initial_model: bytes | None = None  # SHA-256 digest of the model file to start from
+    # how verifiers score (ml/scoring.py); absent from a file: the defaults
+    scoring: ScoringRules = dataclasses.field(default_factory=ScoringRules)
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:
@@ -91,6 +95,8 @@ class TaskSpec:
             raise SpecError(
                 "initial_model", f"must be a 32-byte SHA-256 digest, got {self.initial_model!r}"
             )
+        if not isinstance(self.scoring, ScoringRules):
+            raise SpecError("scoring", f"must be ScoringRules, got {type(self.scoring).__name__}")
 
     def to_json_bytes(self) -> bytes:
         """Canonical file: compact JSON, sorted keys, trailing newline; same spec, same bytes."""
@@ -105,6 +111,7 @@ class TaskSpec:
             document["training"] = dataclasses.asdict(self.training)
         if self.initial_model is not None:
             document["initial_model"] = "0x" + self.initial_model.hex()
+        document["scoring"] = self.scoring.to_json()
         text = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
         return (text + "\n").encode()
 
@@ -133,6 +140,7 @@ class TaskSpec:
             if "initial_model" in document
             else None,
             version=document.get("version", SPEC_VERSION),
+            scoring=_scoring(document["scoring"]) if "scoring" in document else ScoringRules(),
         )
 
 
@@ -173,6 +181,14 @@ def _training(hint: Any) -> TrainConfig:
         return TrainConfig(**hint)
     except ValueError as error:
         raise SpecError(f"training.{str(error).split()[0]}", str(error)) from error
+
+
+def _scoring(section: Any) -> ScoringRules:
+    try:
+        return ScoringRules.from_json(section)
+    except ScoringError as error:
+        field = "scoring" if error.field == "scoring" else f"scoring.{error.field}"
+        raise SpecError(field, error.problem) from error
 
 
 def _digest(value: Any) -> bytes:
