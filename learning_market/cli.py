@@ -18,6 +18,7 @@ from learning_market.checks import eth
 from learning_market.errors import LearningMarketError, NetworkError
 from learning_market.keyring import DEFAULT_ROOT, Keyring
 from learning_market.market import MarketClient
+from learning_market.nodes import ApeNode
 from learning_market.roles.anyone import Participant
 
 DEFAULT_STORE = DEFAULT_ROOT / "store"
@@ -197,7 +198,7 @@ def connect(market_address: str) -> MarketClient:
             f"there is no contract at {market_address} on {network}: check --market and --network."
         )
     contract = project.LearningMarket.at(market_address, fetch_from_explorer=False, detect_proxy=False)
-    return MarketClient(contract, chain)
+    return MarketClient(ApeNode(contract, chain))
 
 
 def open_files(location: str | None, fetch: str | None = None) -> Any:

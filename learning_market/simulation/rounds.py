@@ -14,6 +14,7 @@ from content import ContentStore
 from learning_market.checks import PreflightRefusal, Reason
 from learning_market.keyring import Keyring
 from learning_market.market import MarketClient
+from learning_market.nodes import ApeNode
 from learning_market.phases import Phase, TaskParams
 from learning_market.refusals import MarketRefusal
 from learning_market.roles.anyone import Log, Participant
@@ -168,7 +169,7 @@ def run_simulation(
     needed = 1 + config.contributors + config.verifiers
     if len(accounts) < needed:
         raise ValueError(f"the simulation needs {needed} accounts, the network offers {len(accounts)}")
-    market = MarketClient(contract, chain)
+    market = MarketClient(ApeNode(contract, chain))
 
     def keyring(name: str) -> Keyring:
         return Keyring(keyrings / name)

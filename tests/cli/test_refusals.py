@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from learning_market.market import MarketClient
+from learning_market.nodes import ApeNode
 from tests.cli.conftest import refused, succeeded
 from tests.utils.files import read_only_directory
 
@@ -111,7 +112,7 @@ def test_join__market_refuses_after_the_checks__one_sentence_and_no_call_trace(
 
 
 def test_claim__twice__the_preflight_sentence(run, market, task, chain):
-    client = MarketClient(market, chain)
+    client = MarketClient(ApeNode(market, chain))
     on_task = ["--market", market.address, "--task", task.task_id]
     succeeded(run("initiator", "cancel", "--account", "TEST::1", *on_task))
     succeeded(run("claim", "--account", "TEST::1", *on_task))

@@ -15,6 +15,7 @@ import pytest
 
 from content import LocalStore, cid_to_digest
 from learning_market.market import MarketClient
+from learning_market.nodes import ApeNode
 from learning_market.phases import Phase
 from ml import build_model, encode_model, load_digits, set_seed, shard_dataset, split_dataset
 from tests.cli.conftest import succeeded
@@ -60,7 +61,7 @@ def test_scripts__two_rounds__every_command_and_option(run, chain, project, acco
         return ["--store", store, "--keyring", keys, "--fetch", str(public)]
 
     market = _value(succeeded(run("deploy", "--account", "TEST::0", "--min-window", 60)), "market address")
-    client = MarketClient(project.LearningMarket.at(market), chain)
+    client = MarketClient(ApeNode(project.LearningMarket.at(market), chain))
     at = ["--market", market]
 
     # Execute: round 1

@@ -17,6 +17,7 @@ from learning_market.cli import explained
 from learning_market.commitments import model_commitment
 from learning_market.keyring import Keyring, KeyringError, ModelSecret
 from learning_market.market import MarketClient
+from learning_market.nodes import ApeNode
 from learning_market.phases import BPS, Phase
 from learning_market.roles.anyone import Participant
 from learning_market.roles.contributor import Contributor
@@ -75,7 +76,7 @@ def data(tmp_path_factory) -> dict[str, Any]:
 
 @pytest.fixture
 def client(market, chain) -> MarketClient:
-    return MarketClient(market, chain)
+    return MarketClient(ApeNode(market, chain))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import json
 
 from eth_abi import encode
 
+from learning_market.rpc import JsonRpc
 from tools.abi import (
     ABI_FILE,
     BUILD,
@@ -21,7 +22,6 @@ from tools.abi import (
     stale_files,
     word_layout,
 )
-from tools.rpc import JsonRpc
 
 
 def _abi(project) -> list[dict]:
