@@ -163,6 +163,12 @@ def store_options(function: Callable) -> Callable:
 
 
 def publish_option(function: Callable) -> Callable:
+    """`--publish` (where others fetch the files revealed) and `--allow-private-uri`."""
+    function = click.option(
+        "--allow-private-uri",
+        is_flag=True,
+        help="Without --publish, write the private store's file:// URI on chain anyway.",
+    )(function)
     return click.option(
         "--publish",
         default=None,
@@ -218,11 +224,19 @@ def role(
     store: str | None = None,
     fetch: str | None = None,
     keyring_dir: Path | None = None,
+    publish: str | None = None,
+    allow_private_uri: bool = False,
 ) -> RoleT:
-    """A role object for `account` in the market at `market_address`, with its store and keyring; logs to
-    stdout."""
+    """A role object for `account` in the market at `market_address`, with its store, keyring and
+    publish store; logs to stdout."""
     return kind(
-        connect(market_address), account, open_files(store, fetch), Keyring(keyring_dir), log=click.echo
+        connect(market_address),
+        account,
+        open_files(store, fetch),
+        Keyring(keyring_dir),
+        log=click.echo,
+        publish=open_files(publish),
+        allow_private_uri=allow_private_uri,
     )
 
 
@@ -237,16 +251,16 @@ def explained() -> Iterator[None]:
 
 def acting(kind: type[Participant], *, files: bool = False, publish: bool = False) -> Callable[[Callable], Callable]:
     """The options of a step taken by `kind` (`--account`, `--market`, `--task`; with `files` also
-    `--store`, `--fetch` and `--keyring`; with `publish` also `--publish`), wired: the command's body
-    gets the role object as `me` (and the publish store as `publish`) and runs inside `explained()`."""
+    `--store`, `--fetch` and `--keyring`; with `publish` also `--publish` and `--allow-private-uri`),
+    wired: the command's body gets the role object as `me` and runs inside `explained()`."""
+
+    wiring = ("store", "fetch", "keyring_dir", "publish", "allow_private_uri")
 
     def decorate(body: Callable) -> Callable:
         @functools.wraps(body)
         def step(*args: Any, account: Any, market_address: str, **options: Any) -> Any:
-            where = {name: options.pop(name) for name in ("store", "fetch", "keyring_dir") if name in options}
+            where = {name: options.pop(name) for name in wiring if name in options}
             with explained():
-                if publish:
-                    options["publish"] = open_files(options["publish"])
                 me = role(kind, account, market_address, **where)
                 return body(*args, me=me, **options)
 

@@ -61,6 +61,16 @@ def when(timestamp: int, now: int) -> str:
     return f"{utc(timestamp)} ({relative(timestamp, now)})"
 
 
+def deadlines(params: TaskParams) -> list[int]:
+    """The task's deadlines, in order."""
+    return [getattr(params, field) for _, field in DEADLINES]
+
+
+def next_deadline(params: TaskParams, now: int) -> int | None:
+    """The first deadline at or after `now` (a phase changes the second after it), or None."""
+    return next((deadline for deadline in deadlines(params) if deadline >= now), None)
+
+
 def closes_at(phase: Phase, params: TaskParams) -> int | None:
     """The last second of `phase` (None for the phases without a deadline)."""
     return {

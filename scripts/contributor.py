@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from content import ContentStore
 from learning_market.checks import eth
 from learning_market.cli import (
     DIGEST,
@@ -75,9 +74,9 @@ def commit(cli_ctx: Any, me: Contributor, task_id: int, model_digest: bytes | No
 
 @command(cli, short_help="Reveal the committed model")
 @acting(Contributor, files=True, publish=True)
-def reveal(cli_ctx: Any, me: Contributor, task_id: int, publish: ContentStore | None) -> None:
+def reveal(cli_ctx: Any, me: Contributor, task_id: int) -> None:
     """Opens the commitment with the secret from the keyring; the model file's URI goes in the event."""
-    index = me.reveal(task_id, publish)
+    index = me.reveal(task_id)
     cli_ctx.logger.success(f"model revealed in task {task_id} as submission #{index}")
 
 

@@ -21,15 +21,38 @@ from learning_market.commitments import new_salt, score_commitment
 from learning_market.keyring import ScoreSecret
 from learning_market.phases import Phase, Role
 from learning_market.roles.anyone import Participant
-from learning_market.roles.files import fetch_test_set
+from learning_market.roles.files import fetch_spec, fetch_test_set
+from learning_market.roles.policy import Offer
 from ml import ModelFileError, accuracy_bps, decode_model
 
 
 @dataclass
 class Verifier(Participant):
-    """A verifier in one market."""
+    """A verifier in one market. An agent scores a model missing from the store 0 if `missing_as_zero`,
+    and otherwise waits for it."""
+
+    missing_as_zero: bool = False
 
     STEPS: ClassVar[tuple[str, ...]] = ("join", "commit_scores", "reveal_scores", "finalize", "claim")
+    JOIN_STEPS: ClassVar[tuple[str, ...]] = ("join",)
+
+    # ------------------------------------------------------------------ what an agent asks
+    def takes_part(self, task_id: int) -> bool:
+        return self.market.role(task_id, self.address) == Role.VERIFIER
+
+    def offer(self, task_id: int) -> Offer:
+        state = self.state(task_id)
+        spec = fetch_spec(self.need_store(), state)
+        return Offer(
+            task_id, state.reward, state.params.verifier_stake, state.params.commit_deadline,
+            tuple(spec.input_shape), int(spec.num_classes),
+        )
+
+    def act(self, task_id: int, step: str) -> str | None:
+        if step == "commit_scores":
+            secret = self.commit_scores(task_id, missing_as_zero=self.missing_as_zero)
+            return "scores " + ", ".join(f"{s / 100:.2f}%" for s in secret.scores)
+        return super().act(task_id, step)
 
     # ------------------------------------------------------------------ join
     def check_join(self, task_id: int, stake: int | None = None) -> int:

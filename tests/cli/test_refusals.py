@@ -60,12 +60,29 @@ def test_commit__read_only_keyring__says_which_path_and_what_to_do(run, market, 
     assert sentence.endswith("choose a keyring directory you may write to, or fix its permissions.")
 
 
+def test_create__private_store_and_no_publish__refuses_to_write_its_path_on_chain(run, market, tmp_path):
+    before = market.taskCount()
+
+    sentence = refused(run(
+        "initiator", "create", "--account", "TEST::1", "--market", market.address, "--spec", _spec(tmp_path),
+        "--test-set", _test_set(tmp_path), "--reward", "1 ether", "--store", tmp_path / "store",
+        "--keyring", tmp_path / "keys",
+    ))
+
+    assert sentence == (
+        f"The URI of the task spec would be a path on this machine ({(tmp_path / 'store').resolve().as_uri()}/…), "
+        "written on chain for everyone to read: publish the file to a shared store (--publish), or allow the "
+        "private path (--allow-private-uri)."
+    )
+    assert market.taskCount() == before
+
+
 def test_create__read_only_store__says_which_directory(run, market, tmp_path):
     with read_only_directory(tmp_path) as store:
         sentence = refused(run(
             "initiator", "create", "--account", "TEST::1", "--market", market.address, "--spec", _spec(tmp_path),
             "--test-set", _test_set(tmp_path), "--reward", "1 ether", "--store", store,
-            "--keyring", tmp_path / "keys",
+            "--keyring", tmp_path / "keys", "--allow-private-uri",
         ))
 
     assert sentence.startswith(f"The task spec cannot be stored: the store directory {store} cannot be written (")

@@ -133,7 +133,7 @@ def test_scripts__two_rounds__every_command_and_option(run, chain, project, acco
     second = succeeded(run(
         "initiator", "create", "--account", "TEST::1", *at, "--spec", files["spec"], "--initial-model", fused_file,
         "--test-set", files["test"], "--reward", "0.5 ether", "--window", WINDOW, "--parent", task,
-        *private("boss"),
+        *private("boss"), "--allow-private-uri",
     ))
     task_2 = int(_value(second, "task id"))
     succeeded(run("initiator", "cancel", "--account", "TEST::1", *at, "--task", task_2))

@@ -87,10 +87,12 @@ def store(tmp_path) -> LocalStore:
 
 @pytest.fixture
 def role(client, store, tmp_path):
-    """A role object for an account: each with its own keyring, like a separate machine."""
+    """A role object for an account: each with its own keyring, like a separate machine; the store is
+    shared, so its file:// URIs may go on chain."""
 
     def make(kind: type[Participant], account: Any) -> Any:
-        return kind(client, account, store, Keyring(tmp_path / "keys" / str(account.address)))
+        keys = Keyring(tmp_path / "keys" / str(account.address))
+        return kind(client, account, store, keys, allow_private_uri=True)
 
     return make
 
@@ -213,14 +215,14 @@ def test_reveal_model__publish_store__puts_the_model_there_only_at_the_reveal(
     chain, market, client, task, contributors, tmp_path
 ):
     private, public = LocalStore(tmp_path / "private"), LocalStore(tmp_path / "public")
-    alice = Contributor(client, contributors[0], private, Keyring(tmp_path / "alice-keys"))
+    alice = Contributor(client, contributors[0], private, Keyring(tmp_path / "alice-keys"), publish=public)
     digest = private.put(_model_file(1))
     alice.commit(task.task_id, digest)
     assert not public.path(digest).exists()
     client.advance_past(task.params.commit_deadline)
     block = chain.blocks.head.number
 
-    index = alice.reveal(task.task_id, publish=public)
+    index = alice.reveal(task.task_id)
 
     assert public.get(digest) == private.get(digest)
     (log,) = list(market.ModelRevealed.range(block + 1, chain.blocks.head.number + 1))
