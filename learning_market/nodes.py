@@ -11,6 +11,7 @@ error raises `ContractReverted` with its name and fields; a node that cannot be 
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +26,9 @@ from eth_utils import to_checksum_address
 from learning_market.errors import LearningMarketError, NetworkError
 from learning_market.rpc import Abi, JsonRpc, RpcError
 
-ABI_FILE = Path(__file__).resolve().parents[1] / "abi" / "LearningMarket.json"
+ROOT = Path(__file__).resolve().parents[1]
+ABI_FILE = ROOT / "abi" / "LearningMarket.json"
+BUILD_FILE = ROOT / ".build" / "__local__.json"
 LOCAL_CLIENTS = ("anvil", "hardhat", "ganache")  # nodes whose clock may be moved
 RECEIPT_TIMEOUT = 180.0  # seconds to wait for a transaction to be mined
 GAS_MARGIN = 1.25  # the gas limit sent, over the node's estimate
@@ -359,6 +362,38 @@ class RpcNode:
 
 
 def _load_abi() -> list[dict[str, Any]]:
-    import json
-
     return json.loads(ABI_FILE.read_text())
+
+
+def deploy_market(uri: str, sender: Any, min_window: int, build: Path = BUILD_FILE) -> str:
+    """Deploys LearningMarket from the build (`ape compile`) with a local key; returns its address."""
+    from eth_abi import encode
+
+    try:
+        bytecode = json.loads(build.read_text())["contractTypes"]["LearningMarket"]["deploymentBytecode"]["bytecode"]
+    except (OSError, KeyError, ValueError) as error:
+        raise LearningMarketError(f"the market's bytecode is not in {build}: run `ape compile` first.") from error
+    rpc, unreachable = JsonRpc(uri, timeout=30), _reachable(uri)
+    address = to_checksum_address(sender.address)
+    data = bytecode + encode(["uint64"], [min_window]).hex()
+    try:
+        gas = int(rpc.call("eth_estimateGas", {"from": address, "data": data}), 16)
+        base_fee = int(rpc.call("eth_getBlockByNumber", "latest", False).get("baseFeePerGas", "0x0"), 16)
+        signed = sender.sign_transaction({
+            "type": 2, "chainId": int(rpc.call("eth_chainId"), 16), "data": data, "value": 0,
+            "nonce": int(rpc.call("eth_getTransactionCount", address, "pending"), 16), "gas": int(gas * GAS_MARGIN),
+            "maxFeePerGas": 2 * base_fee + 10**9, "maxPriorityFeePerGas": 10**9,
+        })
+        tx_hash = rpc.call("eth_sendRawTransaction", _hex(signed.raw_transaction))
+        receipt = None
+        deadline = time.monotonic() + RECEIPT_TIMEOUT
+        while receipt is None and time.monotonic() < deadline:
+            receipt = rpc.call("eth_getTransactionReceipt", tx_hash)
+            time.sleep(0.0 if receipt else 0.2)
+    except requests.RequestException as error:
+        raise unreachable(error) from error
+    except RpcError as error:
+        raise LearningMarketError(f"the node refused the deployment: {error.error.get('message')}.") from error
+    if receipt is None or int(receipt["status"], 16) != 1:
+        raise LearningMarketError(f"the deployment {tx_hash} was not mined, or failed: check the node.")
+    return to_checksum_address(receipt["contractAddress"])

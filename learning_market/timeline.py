@@ -37,6 +37,11 @@ def utc(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def local(timestamp: int) -> str:
+    """`2025-01-31 13:00:00 CET`: the time on this machine's clock and zone."""
+    return datetime.fromtimestamp(timestamp, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 def duration(seconds: int) -> str:
     """`2 d 3 h`, `4 min 10 s`, `5 s`: the largest unit and, if not zero, the next one."""
     rest = abs(int(seconds))

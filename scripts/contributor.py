@@ -8,19 +8,8 @@ from typing import Any
 import click
 
 from learning_market.checks import eth
-from learning_market.cli import (
-    DIGEST,
-    EXISTING_FILE,
-    acting,
-    claim_command,
-    command,
-    explained,
-    market_option,
-    role,
-    stake_option,
-    store_options,
-    task_option,
-)
+from learning_market.cli import acting, claim_command, command, role, stake_option, task_option
+from learning_market.options import DIGEST, EXISTING_FILE, explained, market_option, store_options
 from learning_market.roles.contributor import Contributor
 
 

@@ -11,18 +11,8 @@ from ape.cli import account_option
 
 from content import digest_to_cid
 from learning_market.checks import eth
-from learning_market.cli import (
-    AMOUNT,
-    EXISTING_FILE,
-    acting,
-    claim_command,
-    command,
-    explained,
-    market_option,
-    publish_option,
-    role,
-    store_options,
-)
+from learning_market.cli import acting, claim_command, command, role
+from learning_market.options import AMOUNT, EXISTING_FILE, explained, market_option, publish_option, store_options
 from learning_market.roles.files import load_dataset_file, load_spec_file, with_initial_model
 from learning_market.roles.initiator import DEFAULT_START_MARGIN, Initiator
 from learning_market.terms import TaskTerms

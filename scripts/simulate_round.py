@@ -11,7 +11,8 @@ from ape.cli import network_option
 
 from content import LocalStore
 from learning_market.accounts import local_accounts
-from learning_market.cli import ADDRESS, MarketCommand, connect, explained
+from learning_market.cli import MarketCommand, connect
+from learning_market.options import ADDRESS, explained
 from learning_market.simulation.report import format_gas, format_round, plot, write_json
 from learning_market.simulation.rounds import SimulationConfig, run_simulation
 from ml import STRATEGIES

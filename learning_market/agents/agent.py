@@ -237,6 +237,7 @@ class Agent:
             return bool(market.sent[before:])
         if task_id is not None:
             self.progress.task(task_id).taken.add(step)
+            self.progress.save()
         self._record(task_id, step, "acted", note or "", tuple(market.sent[before:]), phase=phase)
         return True
 

@@ -19,6 +19,7 @@ from learning_market.checks import (
     require_digest_unrevealed,
     require_joinable,
     require_model_unrevealed,
+    require_newcomer,
     require_phase,
     require_role,
     store_file,
@@ -83,7 +84,7 @@ class Contributor(Participant):
     def check_train(self, task_id: int) -> TaskState:
         """Refuses unless the account can still join the task and has no model trained for it yet."""
         market, state = self.market, self.state(task_id)
-        require_joinable(market, state, self.address, Role.CONTRIBUTOR, None, "training for a task")
+        self._require_uncommitted(state)
         keyring = self.need_keyring()
         if keyring.has_trained(market.chain_id, market.address, task_id):
             trained = keyring.last_trained(market.chain_id, market.address, task_id)
@@ -92,7 +93,13 @@ class Contributor(Participant):
                 f"a model is already trained for task {task_id} (0x{trained.model_digest.hex()}): commit it, or "
                 "train again with `contributor train`.",
             )
+        require_joinable(market, state, self.address, Role.CONTRIBUTOR, None, "training for a task")
         return state
+
+    def _require_uncommitted(self, state: TaskState) -> None:
+        """Refuses first (before any window) when the account has committed already: the step is done."""
+        if self.market.role(state.task_id, self.address) == Role.CONTRIBUTOR:
+            require_newcomer(self.market, state, self.address, Role.CONTRIBUTOR)
 
     # ------------------------------------------------------------------ train
     def train(
@@ -138,6 +145,7 @@ class Contributor(Participant):
     def check_commit(self, task_id: int, model_digest: bytes | None = None, stake: int | None = None) -> CommitPlan:
         """Refuses unless the model (by default the last one trained for the task) can be committed now."""
         market, state = self.market, self.state(task_id)
+        self._require_uncommitted(state)
         required = require_joinable(market, state, self.address, Role.CONTRIBUTOR, stake, "committing a model")
         if model_digest is None:
             model_digest = self.need_keyring().last_trained(market.chain_id, market.address, task_id).model_digest
@@ -173,9 +181,9 @@ class Contributor(Participant):
     def check_reveal(self, task_id: int) -> tuple[ModelSecret, bytes]:
         """The keyring's secret and the model file, if the model can be revealed now."""
         market, state = self.market, self.state(task_id)
+        require_model_unrevealed(market, state, self.address)  # done, whatever the phase
         require_phase(state, Phase.REVEAL, "revealing a model")
         require_role(market, state, self.address, Role.CONTRIBUTOR, "revealing a model")
-        require_model_unrevealed(market, state, self.address)
         secret = self._kept_secret(task_id, ModelSecret)
         require_digest_unrevealed(market, state, secret.model_digest)
         data = fetch_verified(self.need_store(), secret.model_digest, "model file")

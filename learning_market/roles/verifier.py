@@ -12,10 +12,12 @@ from learning_market.checks import (
     TaskState,
     fetch_verified,
     require_joinable,
+    require_newcomer,
     require_phase,
     require_role,
     require_scores_committed_unrevealed,
     require_scores_uncommitted,
+    verifier_status,
 )
 from learning_market.commitments import new_salt, score_commitment
 from learning_market.keyring import ScoreSecret
@@ -58,6 +60,8 @@ class Verifier(Participant):
     def check_join(self, task_id: int, stake: int | None = None) -> int:
         """The stake to send, if the account can join the task now."""
         market, state = self.market, self.state(task_id)
+        if market.role(task_id, self.address) == Role.VERIFIER:  # done, whatever the phase
+            require_newcomer(market, state, self.address, Role.VERIFIER)
         return require_joinable(market, state, self.address, Role.VERIFIER, stake, "joining as a verifier")
 
     def join(self, task_id: int, stake: int | None = None) -> None:
@@ -95,9 +99,10 @@ class Verifier(Participant):
     # ------------------------------------------------------------------ commit
     def check_commit_scores(self, task_id: int) -> TaskState:
         market, state = self.market, self.state(task_id)
+        if market.role(task_id, self.address) == Role.VERIFIER:  # done, whatever the phase
+            require_scores_uncommitted(market, state, self.address)
         require_phase(state, Phase.SCORE_COMMIT, "committing scores")
         require_role(market, state, self.address, Role.VERIFIER, "committing scores")
-        require_scores_uncommitted(market, state, self.address)
         return state
 
     def commit_scores(
@@ -128,6 +133,9 @@ class Verifier(Participant):
     # ------------------------------------------------------------------ reveal
     def check_reveal_scores(self, task_id: int) -> ScoreSecret:
         market, state = self.market, self.state(task_id)
+        verifying = market.role(task_id, self.address) == Role.VERIFIER
+        if verifying and verifier_status(market, state, self.address).revealed:  # done, whatever the phase
+            require_scores_committed_unrevealed(market, state, self.address)
         require_phase(state, Phase.SCORE_REVEAL, "revealing scores")
         require_role(market, state, self.address, Role.VERIFIER, "revealing scores")
         require_scores_committed_unrevealed(market, state, self.address)

@@ -160,10 +160,16 @@ def test_options__malformed__click_names_the_option(run, args, message):
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
-def test_deploy__publish_without_an_explorer__refused(run):
+def test_deploy__verify_source_without_an_explorer__refused(run):
+    result = run("deploy", "--account", "TEST::0", "--verify-source")
+
+    assert result.exit_code == 2 and "--verify-source needs an explorer, and custom has none." in result.output
+
+
+def test_deploy__the_old_publish_flag__is_gone_so_it_cannot_be_taken_for_the_stores_publish(run):
     result = run("deploy", "--account", "TEST::0", "--publish")
 
-    assert result.exit_code == 2 and "--publish needs an explorer, and custom has none." in result.output
+    assert result.exit_code == 2 and "No such option: --publish" in result.output
 
 
 def _model(store) -> str:

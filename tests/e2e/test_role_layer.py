@@ -13,11 +13,11 @@ import pytest
 
 from content import LocalStore
 from learning_market.checks import PreflightRefusal, Reason, eth
-from learning_market.cli import explained
 from learning_market.commitments import model_commitment
 from learning_market.keyring import Keyring, KeyringError, ModelSecret
 from learning_market.market import MarketClient
 from learning_market.nodes import ApeNode
+from learning_market.options import explained
 from learning_market.phases import BPS, Phase
 from learning_market.roles.anyone import Participant
 from learning_market.roles.contributor import Contributor
