@@ -37,7 +37,8 @@ Status = dict[str, LearningMarketError | None]
 @dataclass(frozen=True)
 class Record:
     """Something an agent did or met: `kind` is acted, refused (by the market), declined (by its policy),
-    missed (a window closed before the step was taken), or blocked (a step due that cannot run now)."""
+    missed (its window closed before the step was taken), closed (the task settled without the step), or
+    blocked (a step due that cannot run now)."""
 
     when: float
     agent: str
@@ -182,16 +183,19 @@ class Agent:
         return self._take(task_id, ready)
 
     def _remember(self, task_id: int, memory: TaskMemory, status: Status) -> None:
-        """Notes the steps seen open; says once that a window it saw open closed before its step was taken."""
+        """Notes the steps seen open; says once when one closed before it was taken: `missed` when its window
+        passed, `closed` when the task settled without it."""
         for step, refusal in status.items():
-            if step in self.role.MANUAL_STEPS:
-                continue
+            if step in self.role.MANUAL_STEPS or step in self.role.ANYONE_STEPS:
+                continue  # a person's to decide, or anyone's to take
             reason = refusal.reason if isinstance(refusal, PreflightRefusal) else None
             if refusal is None or (reason is not None and reason.waiting):
                 memory.open.add(step)
-            elif reason == Reason.DEADLINE_PASSED and step in memory.open and step not in memory.taken | memory.missed:
+            elif reason in (Reason.DEADLINE_PASSED, Reason.SETTLED) and step in memory.open and \
+                    step not in memory.taken | memory.missed:
                 memory.missed.add(step)
-                self._record(task_id, step, "missed", refusal.sentence)
+                self._record(task_id, step, "missed" if reason == Reason.DEADLINE_PASSED else "closed",
+                             refusal.sentence)
 
     def _choose(self, task_id: int, status: Status) -> str | None:
         now = None
@@ -218,8 +222,10 @@ class Agent:
 
     # ------------------------------------------------------------------ acting
     def _take(self, task_id: int | None, step: str) -> bool:
-        """Takes a step once its own earlier transactions are mined; logs a line per transaction sent."""
-        self._wait_for_own_transactions()
+        """Takes a step once its own earlier transactions are mined (if it had to wait for some, the chain is
+        read afresh at the next tick instead); logs a line per transaction sent."""
+        if self._wait_for_own_transactions():
+            return True
         market = self.market
         phase = str(market.phase(task_id)) if task_id is not None else "-"
         before = len(market.sent)
@@ -232,6 +238,10 @@ class Agent:
             return True
         except NetworkError:
             raise
+        except PreflightRefusal as refusal:
+            if not refusal.reason.done:  # done since it was read: nothing to say
+                self._once(task_id, step, "blocked", refusal.sentence)
+            return bool(market.sent[before:])
         except LearningMarketError as error:
             self._once(task_id, step, "blocked", error.sentence)
             return bool(market.sent[before:])
@@ -241,9 +251,9 @@ class Agent:
         self._record(task_id, step, "acted", note or "", tuple(market.sent[before:]), phase=phase)
         return True
 
-    def _wait_for_own_transactions(self) -> None:
+    def _wait_for_own_transactions(self) -> bool:
         """Waits until no transaction of this account waits in the node's pool (one sent before a crash may
-        still be mined): the steps read the chain afresh after it, so nothing is sent twice."""
+        still be mined), so that nothing is sent twice; True if it waited."""
         market, address = self.market, self.role.address
         waited = 0.0
         while market.waiting_transactions(address):
@@ -256,6 +266,7 @@ class Agent:
                 )
             self.sleep(1.0)
             waited += 1.0
+        return waited > 0
 
     # ------------------------------------------------------------------ the log
     def _record(

@@ -112,7 +112,8 @@ def test_scripts__two_rounds__every_command_and_option(run, chain, project, acco
     fused = succeeded(run("initiator", "fuse-and-publish", "--account", "TEST::1", *on_task, "--strategy", "average",
                           "--validation", files["validation"], "--byzantine", 0, *private("boss"),
                           "--publish", public))
-    shown = succeeded(run("inspect_task", *on_task, "--account-address", accounts[2].address))
+    shown = succeeded(run("inspect_task", *on_task, "--account-address", accounts[2].address, "--fetch", public,
+                          "--store", tmp_path / "inspector"))
 
     # Assert: round 1
     assert client.phase(task) == Phase.FINALIZED
@@ -126,6 +127,8 @@ def test_scripts__two_rounds__every_command_and_option(run, chain, project, acco
     assert client.task(task).fused_digest == fused_digest
     assert LocalStore(public).get(fused_digest)  # published where others fetch it
     assert f"Account {accounts[2].address} (contributor) has claimed already" in shown
+    fused_line = next(line for line in shown.splitlines() if "fused accuracy:" in line)
+    assert fused_line.strip().endswith("% on the task's test set") and 10.0 < float(fused_line.split()[2][:-1]) <= 100
 
     # Execute: round 2 from the fused model, cancelled, and its reward claimed back
     fused_file = tmp_path / "fused.safetensors"
