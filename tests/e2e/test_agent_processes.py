@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,10 +24,10 @@ import pytest
 from learning_market.agents.keys import dev_account
 from learning_market.nodes import RpcNode, deploy_market
 from ml import load_digits, shard_dataset, split_dataset
+from tests.utils.anvil import standalone_anvil
 from tests.utils.market_model import TaskModel
 
 ROOT = Path(__file__).resolve().parents[2]
-ANVIL = ROOT / ".venv" / "bin" / "anvil"
 MIN_WINDOW, WINDOW, START_MARGIN = 5, 10, 6
 STARTUP_TIMEOUT, ROUND_TIMEOUT = 60.0, 150.0
 SPEC = {
@@ -40,35 +39,11 @@ SPEC = {
 INITIATOR, CONTRIBUTORS, VERIFIERS, KEEPER, DEPLOYER = 0, (1, 2, 3), (4, 5, 6), 7, 9
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def node() -> Iterator[str]:
     """An anvil of the test's own on 127.0.0.1, mining a block every second."""
-    port = _free_port()
-    anvil = subprocess.Popen(
-        [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--block-time", "1", "--silent"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                RpcNode(uri, "0x" + "00" * 20).head()
-                break
-            except Exception:  # noqa: BLE001 - not listening yet
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    with standalone_anvil(block_time=1) as uri:
         yield uri
-    finally:
-        anvil.terminate()
-        anvil.wait(timeout=10)
 
 
 @dataclass
