@@ -22,7 +22,7 @@ from datetime import datetime
 from learning_market.agents.progress import Progress, TaskMemory
 from learning_market.checks import PreflightRefusal, Reason
 from learning_market.errors import LearningMarketError, NetworkError
-from learning_market.market import Sent
+from learning_market.market import MarketClient, Sent
 from learning_market.refusals import MarketRefusal
 from learning_market.roles.anyone import Participant
 from learning_market.roles.policy import Policy
@@ -91,7 +91,7 @@ class Agent:
     _said: set[tuple[int | None, str, str]] = field(default_factory=set)
 
     @property
-    def market(self):  # noqa: ANN201 - the role's MarketClient
+    def market(self) -> MarketClient:
         return self.role.market
 
     @property

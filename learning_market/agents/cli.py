@@ -88,7 +88,8 @@ def keyring_option(function: Callable) -> Callable:
 
 
 def _pop(options: dict[str, Any], *names: str) -> list[Any]:
-    return [options.pop(name) for name in names]
+    """The options named (None for one the command does not have), taken out of `options`."""
+    return [options.pop(name, None) for name in names]
 
 
 def _role(kind: type[Participant], market: MarketClient, account: Any, options: dict[str, Any], **settings: Any) -> Any:
@@ -164,7 +165,6 @@ def add_agent_commands(group: click.Group, front: Front) -> None:
         with explained():
             market, account = front.open(options, True)
             policy = _policy(options)
-            options.update(publish=None, allow_private_uri=False)
             role = _role(Verifier, market, account, options, missing_as_zero=options.pop("zero_missing"))
             start("verifier", role, policy, options)
 

@@ -204,3 +204,12 @@ def test_module__runs_as_a_program_without_ape_or_torch(tmp_path):
     assert done.returncode == 0, done.stderr
     assert all(word in done.stdout for word in ("contributor", "verifier", "initiator", "keeper", "tasks", "data"))
     assert done.stdout.strip().endswith("loaded: False False")
+
+
+def test_inspect__a_task__its_figures_and_no_fused_model_yet(light, market, create_task):
+    task = create_task()
+
+    output = succeeded(light("inspect", "--market", market.address, "--task", task.task_id))
+
+    assert output.startswith(f"Task {task.task_id} in market {market.address}\n  phase:          Commit, until ")
+    assert "  fused model:    not published\n" in output and "fused accuracy" not in output

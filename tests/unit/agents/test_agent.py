@@ -297,3 +297,33 @@ def test_keeper__finalizes_at_once_and_is_done_when_the_task_is_settled(agent, c
     (record,) = [r for r in keeper.records if r.task_id == finalizing.task_id]
     assert record.step == "finalize" and record.sent and record.sent[0].gas > 0
     assert finished is False and keeper.progress.tasks[finalizing.task_id].state == "finished"
+
+
+def test_campaign__killed_after_keeping_the_test_set_secret_before_creating__restart_creates_that_task_once(
+    client, store, initiator, tmp_path, monkeypatch
+):
+    from learning_market.roles.campaign import Campaign
+
+    _, _, test = split_dataset(load_digits(), val_fraction=0.1, test_fraction=0.2, seed=2)
+    start = client.block_number()
+
+    def boss() -> Agent:
+        campaign = Campaign(SPEC, [test], TERMS, start_margin=0, from_block=start)
+        me = Initiator(client, initiator, store, Keyring(tmp_path / "boss"), allow_private_uri=True, campaign=campaign)
+        return Agent("boss", me, progress=Progress.load(tmp_path / "boss.json"), say=lambda _: None, grace=0,
+                     tasks=1, from_block=start, sleep=lambda _: None)
+
+    first = boss()
+    monkeypatch.setattr(MarketClient, "create_task", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    with pytest.raises(Crash):
+        first.tick()
+    monkeypatch.undo()
+    ((_, pending),) = first.role.keyring.pending(client.chain_id, client.address, initiator.address)
+
+    again = boss()
+    again.tick(), again.tick()
+
+    (announced,) = client.tasks_announced(start, client.block_number())
+    assert client.params(announced.task_id).test_set_commitment == pending.commitment
+    assert again.role.campaign.rounds == {0: announced.task_id}
+    assert first.role.keyring.pending(client.chain_id, client.address, initiator.address) == []
