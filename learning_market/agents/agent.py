@@ -159,7 +159,7 @@ class Agent:
         status = role.due(task_id) if joins else {}
         ready = next((step for step in joins if status[step] is None), None)
         if ready is None:
-            if not any(_still_possible(status[step]) for step in joins):
+            if not any(_still_possible(status[step]) for step in joins) and not role.may_take_part(task_id):
                 memory.state = "finished"  # nothing for this role in this task, now or later
             else:
                 self._blocked(task_id, {step: status[step] for step in joins})

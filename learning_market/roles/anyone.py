@@ -110,6 +110,12 @@ class Participant:
         """Whether the account acts in the task; anyone may act in every task."""
         return True
 
+    def may_take_part(self, task_id: int) -> bool:
+        """Whether the account may yet be given a role in the task by others, with no join step of its own
+        (a mechanism that draws verifiers into panels); an agent watches such a task until it is settled
+        or the role is given. None is, here: a role is taken by the JOIN_STEPS alone."""
+        return False
+
     def offer(self, task_id: int) -> Offer | None:
         """What joining the task would mean for this role (None: the role has nothing to join)."""
         return None

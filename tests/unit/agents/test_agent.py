@@ -327,3 +327,26 @@ def test_campaign__killed_after_keeping_the_test_set_secret_before_creating__res
     assert client.params(announced.task_id).test_set_commitment == pending.commitment
     assert again.role.campaign.rounds == {0: announced.task_id}
     assert first.role.keyring.pending(client.chain_id, client.address, initiator.address) == []
+
+
+def test_watch__a_role_that_may_be_given_a_part_later__keeps_watching_the_task(agent, client, task, outsider):
+    class Drawable(Participant):
+        """A role given to it by others (a panel draw), never joined."""
+
+        def takes_part(self, task_id: int) -> bool:
+            return False
+
+        def may_take_part(self, task_id: int) -> bool:
+            return True
+
+    class Bystander(Drawable):
+        def may_take_part(self, task_id: int) -> bool:
+            return False
+
+    drawable, bystander = agent(outsider, role=Drawable), agent(outsider, role=Bystander)
+
+    drawable.tick(), bystander.tick()
+
+    assert drawable.progress.tasks[task.task_id].state == "watching"
+    assert bystander.progress.tasks[task.task_id].state == "finished"
+    assert drawable.records == bystander.records == []
