@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from ape.cli import account_option, network_option
+from ape.logging import logger
 
 from learning_market.agents.cli import Front, add_agent_commands
 from learning_market.cli import MarketCommand, connect
@@ -29,6 +30,7 @@ def open_market(options: dict[str, Any], with_account: bool) -> tuple[MarketClie
     passphrase = os.environ.get(f"APE_ACCOUNTS_{getattr(account, 'alias', '')}_PASSPHRASE")
     if passphrase and hasattr(account, "set_autosign"):
         account.set_autosign(True, passphrase=passphrase)  # an agent signs without a person at the keyboard
+    logger.set_level("WARNING")  # the agent's own line names each transaction and its gas: not twice
     return connect(options.pop("market_address")), account if with_account else None
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from ape import accounts, chain, project
 from ape.cli import network_option
+from ape.logging import logger
 
 from content import LocalStore
 from learning_market.accounts import local_accounts
@@ -107,9 +108,11 @@ def cli(
 
     with tempfile.TemporaryDirectory(prefix="learning-market-simulation-") as scratch:
         files = LocalStore(store or Path(scratch) / "store")
-        report = run_simulation(
-            config, market, chain, participants, files, Path(scratch) / "keyrings", log=click.echo, actions=not quiet
-        )
+        with logger.at_level("WARNING"):  # every agent's line names its transaction and gas: not twice
+            report = run_simulation(
+                config, market, chain, participants, files, Path(scratch) / "keyrings", log=click.echo,
+                actions=not quiet,
+            )
 
     for round_report in report.rounds:
         click.echo("\n" + format_round(round_report))

@@ -283,14 +283,14 @@ def _contributors(
 def drive(agents: Sequence[Agent], market: MarketClient, between: Any = None) -> None:
     """Every agent ticks in turn until all are done. When none acted, one block is mined (a step waiting
     for a block); when still none acts, the chain's clock moves past the next deadline any agent waits
-    for. `between` is called after every pass (the round announcements)."""
+    for. `between` is called after every agent's tick (the round announcements)."""
     idle = 0
     while not all(agent.done for agent in agents):
         acted = False
         for agent in agents:
             acted = agent.tick() or acted
-        if between is not None:
-            between()
+            if between is not None:
+                between()
         if acted:
             idle = 0
         elif idle == 0:
