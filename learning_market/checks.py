@@ -56,6 +56,8 @@ class Reason(StrEnum):
     BAD_PARAMETER = "bad-parameter"
     ALREADY_FINALIZED = "already-finalized"
     NOTHING_PAID = "nothing-paid"
+    ALREADY_TRAINED = "already-trained"
+    PRIVATE_URI = "private-uri"
 
     @property
     def done(self) -> bool:
@@ -67,6 +69,12 @@ class Reason(StrEnum):
         """The step is not due yet: its phase opens later."""
         return self in (Reason.TOO_EARLY, Reason.NOT_SETTLED)
 
+    @property
+    def closed(self) -> bool:
+        """The step will never be possible for this account in this task (its window closed, the task
+        settled without it, the account holds no role for it, or there is nothing to take)."""
+        return self in _CLOSED
+
 
 _DONE = frozenset({
     Reason.ALREADY_COMMITTED,
@@ -74,6 +82,24 @@ _DONE = frozenset({
     Reason.ALREADY_PUBLISHED,
     Reason.ALREADY_CLAIMED,
     Reason.ALREADY_FINALIZED,
+    Reason.ALREADY_TRAINED,
+})
+_CLOSED = frozenset({
+    Reason.NO_TASK,
+    Reason.DEADLINE_PASSED,
+    Reason.SETTLED,
+    Reason.NOT_INITIATOR,
+    Reason.NOT_PARTICIPANT,
+    Reason.ALREADY_PARTICIPANT,
+    Reason.NOT_COMMITTED,
+    Reason.TASK_FULL,
+    Reason.STAKE_TOO_LOW,
+    Reason.STAKE_TOO_HIGH,
+    Reason.DUPLICATE_MODEL,
+    Reason.COMMITMENTS_EXIST,
+    Reason.NOTHING_OWED,
+    Reason.NOTHING_PAID,
+    Reason.BAD_PARAMETER,
 })
 
 

@@ -1,84 +1,34 @@
-"""What the role scripts share: their options and argument types, the wiring of a role object from
-them, and every refusal as one sentence (never a traceback) for what a user can get wrong."""
+"""What the ape scripts share: the command on a network (a network that cannot be reached said in a
+sentence), the wiring of a role object from the options, and the claim every role has. The options
+themselves are ape-free (`learning_market.options`)."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context, network_option
-from eth_utils import is_address, to_checksum_address
 
-from content import CidError, StoreError, cid_to_digest, open_store
 from learning_market.checks import eth
-from learning_market.errors import LearningMarketError, NetworkError
-from learning_market.keyring import DEFAULT_ROOT, Keyring
+from learning_market.errors import NetworkError
+from learning_market.keyring import Keyring
 from learning_market.market import MarketClient
+from learning_market.nodes import ApeNode
+from learning_market.options import (
+    ADDRESS,
+    AMOUNT,
+    explained,
+    market_option,
+    open_files,
+    publish_option,
+    store_options,
+)
 from learning_market.roles.anyone import Participant
 
-DEFAULT_STORE = DEFAULT_ROOT / "store"
 RoleT = TypeVar("RoleT", bound=Participant)
-
-
-class AmountType(click.ParamType):
-    """An amount of ETH: wei (`10000000000000000`) or with a unit (`0.01 ether`, `10 gwei`)."""
-
-    name = "amount"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        from ape import convert
-        from ape.exceptions import ConversionError
-
-        try:
-            amount = int(convert(str(value).strip(), int))
-        except (ConversionError, ValueError):
-            self.fail(f"{value!r} is not an amount: give wei (10000000000000000) or a unit (0.01 ether)", param, ctx)
-        if amount < 0:
-            self.fail(f"{value!r} is negative", param, ctx)
-        return amount
-
-
-class AddressType(click.ParamType):
-    """A 20-byte hex address, returned checksummed."""
-
-    name = "address"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        if not is_address(str(value)):
-            self.fail(f"{value!r} is not an address (0x and 40 hex digits)", param, ctx)
-        return to_checksum_address(str(value))
-
-
-class DigestType(click.ParamType):
-    """A SHA-256 digest as 0x and 64 hex digits, or as its IPFS CIDv1 (`bafkrei...`)."""
-
-    name = "digest"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> bytes:
-        if isinstance(value, bytes):
-            return value
-        text = str(value).strip()
-        if text.startswith("b"):
-            try:
-                return cid_to_digest(text)
-            except CidError as error:
-                self.fail(str(error), param, ctx)
-        hexdigits = text.removeprefix("0x")
-        if len(hexdigits) != 64 or any(c not in "0123456789abcdefABCDEF" for c in hexdigits):
-            self.fail(f"{value!r} is not a SHA-256 digest (0x and 64 hex digits) or a CIDv1", param, ctx)
-        return bytes.fromhex(hexdigits)
-
-
-AMOUNT = AmountType()
-ADDRESS = AddressType()
-DIGEST = DigestType()
-EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 class MarketCommand(ConnectedProviderCommand):
@@ -122,12 +72,6 @@ def command(group: click.Group, name: str | None = None, **kwargs: Any) -> Calla
     return decorate
 
 
-def market_option(function: Callable) -> Callable:
-    return click.option("--market", "market_address", type=ADDRESS, required=True, help="The market's address.")(
-        function
-    )
-
-
 def task_option(function: Callable) -> Callable:
     return click.option("--task", "task_id", type=click.IntRange(min=1), required=True, help="The task's id.")(
         function
@@ -137,37 +81,6 @@ def task_option(function: Callable) -> Callable:
 def sender_options(function: Callable) -> Callable:
     """`--account`, `--market` and `--task`: who acts, where, on what."""
     return account_option()(market_option(task_option(function)))
-
-
-def store_options(function: Callable) -> Callable:
-    """`--store` (where files are kept), `--fetch` (where missing ones come from), `--keyring`."""
-    function = click.option(
-        "--keyring",
-        "keyring_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help=f"Where commitment secrets are kept [default: {DEFAULT_ROOT}].",
-    )(function)
-    function = click.option(
-        "--fetch",
-        default=None,
-        help="Fetch files missing from --store from here (an IPFS node's RPC URL or a shared directory).",
-    )(function)
-    return click.option(
-        "--store",
-        default=str(DEFAULT_STORE),
-        show_default=True,
-        help="Content store: a directory, or the http(s) URL of an IPFS node's RPC API.",
-    )(function)
-
-
-def publish_option(function: Callable) -> Callable:
-    return click.option(
-        "--publish",
-        default=None,
-        help="Also put the file into this store at the reveal (e.g. an IPFS node's RPC URL); its URI goes "
-        "in the event. Keep --store private until then.",
-    )(function)
 
 
 def to_option(function: Callable) -> Callable:
@@ -197,17 +110,7 @@ def connect(market_address: str) -> MarketClient:
             f"there is no contract at {market_address} on {network}: check --market and --network."
         )
     contract = project.LearningMarket.at(market_address, fetch_from_explorer=False, detect_proxy=False)
-    return MarketClient(contract, chain)
-
-
-def open_files(location: str | None, fetch: str | None = None) -> Any:
-    """The content store at `location` (None: no store), fetching from `fetch` what it lacks."""
-    if location is None:
-        return None
-    try:
-        return open_store(location, fetch)
-    except StoreError as error:
-        raise LearningMarketError(str(error)) from error
+    return MarketClient(ApeNode(contract, chain))
 
 
 def role(
@@ -217,35 +120,34 @@ def role(
     store: str | None = None,
     fetch: str | None = None,
     keyring_dir: Path | None = None,
+    publish: str | None = None,
+    allow_private_uri: bool = False,
 ) -> RoleT:
-    """A role object for `account` in the market at `market_address`, with its store and keyring; logs to
-    stdout."""
+    """A role object for `account` in the market at `market_address`, with its store, keyring and
+    publish store; logs to stdout."""
     return kind(
-        connect(market_address), account, open_files(store, fetch), Keyring(keyring_dir), log=click.echo
+        connect(market_address),
+        account,
+        open_files(store, fetch),
+        Keyring(keyring_dir),
+        log=click.echo,
+        publish=open_files(publish),
+        allow_private_uri=allow_private_uri,
     )
-
-
-@contextmanager
-def explained() -> Iterator[None]:
-    """Turns every error a user can act on (`LearningMarketError`) into one sentence, without a traceback."""
-    try:
-        yield
-    except LearningMarketError as refusal:
-        raise click.ClickException(refusal.sentence) from refusal
 
 
 def acting(kind: type[Participant], *, files: bool = False, publish: bool = False) -> Callable[[Callable], Callable]:
     """The options of a step taken by `kind` (`--account`, `--market`, `--task`; with `files` also
-    `--store`, `--fetch` and `--keyring`; with `publish` also `--publish`), wired: the command's body
-    gets the role object as `me` (and the publish store as `publish`) and runs inside `explained()`."""
+    `--store`, `--fetch` and `--keyring`; with `publish` also `--publish` and `--allow-private-uri`),
+    wired: the command's body gets the role object as `me` and runs inside `explained()`."""
+
+    wiring = ("store", "fetch", "keyring_dir", "publish", "allow_private_uri")
 
     def decorate(body: Callable) -> Callable:
         @functools.wraps(body)
         def step(*args: Any, account: Any, market_address: str, **options: Any) -> Any:
-            where = {name: options.pop(name) for name in ("store", "fetch", "keyring_dir") if name in options}
+            where = {name: options.pop(name) for name in wiring if name in options}
             with explained():
-                if publish:
-                    options["publish"] = open_files(options["publish"])
                 me = role(kind, account, market_address, **where)
                 return body(*args, me=me, **options)
 

@@ -208,6 +208,20 @@ class Keyring:
             _write_new(path, (json.dumps(_encode(secret), indent=2) + "\n").encode())
         return path
 
+    def pending(self, chain_id: int, market: str, address: str) -> list[tuple[Path, TestSetSecret]]:
+        """The initiator secrets of `address` still waiting for their task id, oldest name first."""
+        folder = self.market_dir(chain_id, market) / "pending"
+        found = []
+        for path in sorted(folder.glob(f"{to_checksum_address(address)}-*.json")):
+            try:
+                secret = _decode(json.loads(path.read_text()), path)
+            except ValueError as error:
+                raise KeyringError(f"the secret {path} is not JSON ({error}), so it cannot open a commitment.") \
+                    from error
+            if isinstance(secret, TestSetSecret):
+                found.append((path, secret))
+        return found
+
     def assign(self, pending: Path, chain_id: int, market: str, task_id: int, address: str) -> Path:
         """Moves a pending secret (and its test set file) to the task it committed to."""
         target = self.path(chain_id, market, task_id, address)
@@ -269,6 +283,9 @@ class Keyring:
             _write_new(temporary, (json.dumps(fields, indent=2) + "\n").encode())
             os.replace(temporary, path)
         return path
+
+    def has_trained(self, chain_id: int, market: str, task_id: int) -> bool:
+        return self.trained_path(chain_id, market, task_id).exists()
 
     def last_trained(self, chain_id: int, market: str, task_id: int) -> TrainedModel:
         path = self.trained_path(chain_id, market, task_id)

@@ -1,16 +1,21 @@
-"""A task as a person reads it: parameters, deadlines in UTC and how far away, phase, counts,
-submissions with digests and CIDs, medians and rewards, verifiers, and what one address is owed."""
+"""Tasks as a person reads them: one task's parameters, deadlines in UTC and how far away, phase,
+counts, submissions with digests and CIDs, medians and rewards, verifiers, the fused model's accuracy
+and what one address is owed; and the open tasks of a market with their terms and windows in local
+time."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from eth_utils import to_checksum_address
 
+from content import ContentStore, digest_to_cid
 from learning_market.checks import TaskState, eth, task_state
+from learning_market.errors import LearningMarketError
 from learning_market.market import MarketClient, Submission, VerifierStatus
 from learning_market.phases import Phase, TaskParams
-from learning_market.timeline import DEADLINES, closes_at, settled_reason, when
+from learning_market.timeline import DEADLINES, closes_at, local, relative, settled_reason, when
 
 ZERO32 = bytes(32)
 
@@ -32,6 +37,8 @@ class TaskOverview:
     submissions: list[Submission]
     verifiers: list[VerifierStatus]
     account: AccountStanding | None
+    fused_accuracy_bps: int | None = None  # the fused model on the task's test set, when computed
+    fused_note: str | None = None  # why it was not
 
 
 def overview(market: MarketClient, task_id: int, account: str | None = None) -> TaskOverview:
@@ -53,9 +60,25 @@ def overview(market: MarketClient, task_id: int, account: str | None = None) -> 
     )
 
 
-def _digest(value: bytes) -> str:
-    from content import digest_to_cid
+def with_fused_accuracy(
+    market: MarketClient, task_id: int, account: str | None, store: ContentStore | None
+) -> TaskOverview:
+    """The overview, with the fused model's accuracy on the task's test set when the fused model is published
+    and `store` holds (or fetches) both files; otherwise a note on why it is not computed."""
+    view = overview(market, task_id, account)
+    if view.state.fused_digest == ZERO32:
+        return view
+    if store is None:
+        return dataclasses.replace(view, fused_note="give --store, or --fetch, where the test set and fused model are")
+    from learning_market.roles.files import fused_accuracy  # loads torch: only when asked
 
+    try:
+        return dataclasses.replace(view, fused_accuracy_bps=fused_accuracy(store, view.state))
+    except LearningMarketError as error:
+        return dataclasses.replace(view, fused_note=str(error).rstrip("."))
+
+
+def _digest(value: bytes) -> str:
     return f"0x{value.hex()}  {digest_to_cid(value)}"
 
 
@@ -93,6 +116,11 @@ def format_overview(o: TaskOverview) -> str:
         f"  spec:           {_digest(p.spec_digest)}",
         "  test set:       " + (_digest(s.test_digest) if s.test_digest != ZERO32 else "not revealed"),
         "  fused model:    " + (_digest(s.fused_digest) if s.fused_digest != ZERO32 else "not published"),
+        *(
+            [f"  fused accuracy: {_pct(o.fused_accuracy_bps)} on the task's test set"]
+            if o.fused_accuracy_bps is not None
+            else [f"  fused accuracy: not computed ({o.fused_note})"] if o.fused_note else []
+        ),
         "  deadlines (each inclusive):",
     ]
     for label, field in DEADLINES:
@@ -126,4 +154,40 @@ def format_overview(o: TaskOverview) -> str:
         else:
             owed = "is owed nothing yet: claims open when the task is settled"
         lines += ["", f"Account {a.address} ({a.role}) {owed}"]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ the open tasks of a market
+
+
+def market_tasks(market: MarketClient, settled: bool = False, limit: int = 50) -> list[TaskState]:
+    """The latest `limit` tasks, oldest first: those still open (not settled), or all with `settled`."""
+    count = market.task_count()
+    states = [task_state(market, task_id) for task_id in range(max(1, count - limit + 1), count + 1)]
+    return [s for s in states if settled or not s.phase.settled]
+
+
+def format_tasks(states: list[TaskState], market: str) -> str:
+    """Each task's phase, terms, takers and windows, in local time."""
+    if not states:
+        return f"No open task in the market at {market}."
+    lines = [f"Tasks in the market at {market} (times are local, {local(states[0].now).split()[-1]})"]
+    for s in states:
+        p, now = s.params, s.now
+        closes = closes_at(s.phase, p)
+        phase = f"{s.phase}" + ("" if closes is None else f" until {local(closes)} ({relative(closes, now)})")
+        lines += [
+            "",
+            f"Task {s.task_id}: {phase}" + (f", round after task {p.parent_task_id}" if p.parent_task_id else ""),
+            f"  reward {eth(s.reward)}",
+            f"  stakes: contributor {eth(p.contributor_stake)}, verifier {eth(p.verifier_stake)}",
+            f"  taken: {s.committed}/{p.max_contributors} contributors, {s.verifiers}/{p.max_verifiers} verifiers",
+            f"  verifier fee {_pct(p.verifier_fee_bps)}, baseline {_pct(p.baseline_score)}, "
+            f"tolerance {_pct(p.tolerance_bps)}",
+            "  windows (each until, inclusive):",
+            *(
+                f"    {label + ':':<14}{local(getattr(p, field))} ({relative(getattr(p, field), now)})"
+                for label, field in DEADLINES
+            ),
+        ]
     return "\n".join(lines)

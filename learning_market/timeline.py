@@ -37,6 +37,11 @@ def utc(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def local(timestamp: int) -> str:
+    """`2025-01-31 13:00:00 CET`: the time on this machine's clock and zone."""
+    return datetime.fromtimestamp(timestamp, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 def duration(seconds: int) -> str:
     """`2 d 3 h`, `4 min 10 s`, `5 s`: the largest unit and, if not zero, the next one."""
     rest = abs(int(seconds))
@@ -59,6 +64,16 @@ def relative(timestamp: int, now: int) -> str:
 def when(timestamp: int, now: int) -> str:
     """`2025-01-31 12:00:00 UTC (in 4 min 10 s)`."""
     return f"{utc(timestamp)} ({relative(timestamp, now)})"
+
+
+def deadlines(params: TaskParams) -> list[int]:
+    """The task's deadlines, in order."""
+    return [getattr(params, field) for _, field in DEADLINES]
+
+
+def next_deadline(params: TaskParams, now: int) -> int | None:
+    """The first deadline at or after `now` (a phase changes the second after it), or None."""
+    return next((deadline for deadline in deadlines(params) if deadline >= now), None)
 
 
 def closes_at(phase: Phase, params: TaskParams) -> int | None:

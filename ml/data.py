@@ -10,8 +10,6 @@ from typing import Literal
 import numpy as np
 import safetensors
 from safetensors.numpy import save as save_arrays
-from sklearn import datasets as sk_datasets
-from sklearn.model_selection import train_test_split
 
 from ml.tensorfile import HeaderError, read_header
 
@@ -84,6 +82,8 @@ def _check_arrays(x: np.ndarray, y: np.ndarray, num_classes: int) -> None:
 
 def load_digits() -> Dataset:
     """The 1,797 8x8 digits shipped with scikit-learn, scaled to [0, 1], shaped (1, 8, 8)."""
+    from sklearn import datasets as sk_datasets  # sklearn costs as long to import as torch: only when used
+
     digits = sk_datasets.load_digits()
     x = (digits.images / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
     return Dataset(x, digits.target.astype(np.int64), num_classes=10)
@@ -124,6 +124,8 @@ def split_dataset(
         raise DatasetError(
             f"val_fraction + test_fraction must be < 1, got {val_fraction + test_fraction}"
         )
+    from sklearn.model_selection import train_test_split  # only when used (slow to import)
+
     indices = np.arange(len(ds))
     try:
         rest, test = train_test_split(

@@ -7,21 +7,9 @@ from typing import Any
 
 import click
 
-from content import ContentStore
 from learning_market.checks import eth
-from learning_market.cli import (
-    DIGEST,
-    EXISTING_FILE,
-    acting,
-    claim_command,
-    command,
-    explained,
-    market_option,
-    role,
-    stake_option,
-    store_options,
-    task_option,
-)
+from learning_market.cli import acting, claim_command, command, role, stake_option, task_option
+from learning_market.options import DIGEST, EXISTING_FILE, explained, market_option, store_options
 from learning_market.roles.contributor import Contributor
 
 
@@ -75,9 +63,9 @@ def commit(cli_ctx: Any, me: Contributor, task_id: int, model_digest: bytes | No
 
 @command(cli, short_help="Reveal the committed model")
 @acting(Contributor, files=True, publish=True)
-def reveal(cli_ctx: Any, me: Contributor, task_id: int, publish: ContentStore | None) -> None:
+def reveal(cli_ctx: Any, me: Contributor, task_id: int) -> None:
     """Opens the commitment with the secret from the keyring; the model file's URI goes in the event."""
-    index = me.reveal(task_id, publish)
+    index = me.reveal(task_id)
     cli_ctx.logger.success(f"model revealed in task {task_id} as submission #{index}")
 
 

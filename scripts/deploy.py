@@ -22,12 +22,14 @@ from learning_market.cli import MarketCommand
     show_default=True,
     help="Shortest window between two deadlines, in seconds (hours on a real network).",
 )
-@click.option("--publish", is_flag=True, help="Verify the source on the network's explorer.")
-def cli(cli_ctx: Any, network: Any, account: Any, min_window: int, publish: bool) -> None:
+@click.option("--verify-source", is_flag=True, help="Publish the verified source on the network's explorer.")
+def cli(cli_ctx: Any, network: Any, account: Any, min_window: int, verify_source: bool) -> None:
     """Deploys LearningMarket with MIN_WINDOW and prints its address."""
-    if publish and network.explorer is None:
-        raise click.BadOptionUsage("publish", f"--publish needs an explorer, and {network.name} has none.")
-    market = account.deploy(project.LearningMarket, min_window, publish=publish)
+    if verify_source and network.explorer is None:
+        raise click.BadOptionUsage(
+            "verify_source", f"--verify-source needs an explorer, and {network.name} has none."
+        )
+    market = account.deploy(project.LearningMarket, min_window, publish=verify_source)
     click.echo(f"market address: {market.address}")
     cli_ctx.logger.success(
         f"LearningMarket deployed at {click.style(market.address, bold=True)} on {network.name} "

@@ -14,8 +14,8 @@ from ape.cli import ConnectedProviderCommand, ape_cli_context, network_option
 from ape_foundry.provider import FoundryProvider
 
 from learning_market.accounts import local_accounts
+from learning_market.rpc import JsonRpc
 from tools.gasbench import code_version, format_report, run_benchmark, write_section
-from tools.rpc import JsonRpc
 
 MIN_WINDOW = 60  # seconds, for the market this script deploys (the clock is moved, not waited for)
 

@@ -9,21 +9,10 @@ from typing import Any
 import click
 from ape.cli import account_option
 
-from content import ContentStore, digest_to_cid
+from content import digest_to_cid
 from learning_market.checks import eth
-from learning_market.cli import (
-    AMOUNT,
-    EXISTING_FILE,
-    acting,
-    claim_command,
-    command,
-    explained,
-    market_option,
-    open_files,
-    publish_option,
-    role,
-    store_options,
-)
+from learning_market.cli import acting, claim_command, command, role
+from learning_market.options import AMOUNT, EXISTING_FILE, explained, market_option, publish_option, store_options
 from learning_market.roles.files import load_dataset_file, load_spec_file, with_initial_model
 from learning_market.roles.initiator import DEFAULT_START_MARGIN, Initiator
 from learning_market.terms import TaskTerms
@@ -67,11 +56,11 @@ def create(
     cli_ctx: Any, account: Any, market_address: str, spec_path: Path, initial_model: Path | None, test_set: Path,
     reward: int, contributor_stake: int, verifier_stake: int, max_contributors: int, max_verifiers: int,
     fee_bps: int, baseline: int, tolerance: int, window: int | None, start_margin: int, parent: int, store: str,
-    fetch: str | None, keyring_dir: Path | None, publish: str | None,
+    fetch: str | None, keyring_dir: Path | None, publish: str | None, allow_private_uri: bool,
 ) -> None:
     """Publishes the spec, commits to the test set (kept secret in the keyring) and escrows the reward."""
     with explained():
-        me = role(Initiator, account, market_address, store, fetch, keyring_dir)
+        me = role(Initiator, account, market_address, store, fetch, keyring_dir, publish, allow_private_uri)
         spec = load_spec_file(spec_path)
         if initial_model is not None:
             spec = with_initial_model(me.need_store(), spec, initial_model.read_bytes())
@@ -87,9 +76,7 @@ def create(
             tolerance_bps=tolerance,
             window=window if window is not None else me.market.min_window,
         )
-        created = me.create_task(
-            spec, test, terms, parent_task_id=parent, start_margin=start_margin, publish=open_files(publish)
-        )
+        created = me.create_task(spec, test, terms, parent_task_id=parent, start_margin=start_margin)
     now = me.market.now()
     cli_ctx.logger.success(f"task {click.style(str(created.task_id), bold=True)} created, reward {eth(reward)}")
     click.echo(f"task id: {created.task_id}")
@@ -100,9 +87,9 @@ def create(
 
 @command(cli, "reveal-test-set", short_help="Reveal the committed test set")
 @acting(Initiator, files=True, publish=True)
-def reveal_test_set(cli_ctx: Any, me: Initiator, task_id: int, publish: ContentStore | None) -> None:
+def reveal_test_set(cli_ctx: Any, me: Initiator, task_id: int) -> None:
     """Puts the test set (from the keyring) into the store and opens the commitment made at creation."""
-    digest = me.reveal_test_set(task_id, publish)
+    digest = me.reveal_test_set(task_id)
     cli_ctx.logger.success(f"test set of task {task_id} revealed: 0x{digest.hex()}")
 
 
@@ -114,11 +101,10 @@ def reveal_test_set(cli_ctx: Any, me: Initiator, task_id: int, publish: ContentS
               help="Poisoned models krum should tolerate.")
 def fuse_and_publish(
     cli_ctx: Any, me: Initiator, task_id: int, strategy: str, validation: Path | None, byzantine: int,
-    publish: ContentStore | None,
 ) -> None:
     """Fuses the task's paid models (weighted by their rewards), stores the result and records its digest."""
     data = load_dataset_file(validation) if validation is not None else None
-    fused = me.fuse_and_publish(task_id, strategy, data, num_byzantine=byzantine, publish=publish)
+    fused = me.fuse_and_publish(task_id, strategy, data, num_byzantine=byzantine)
     cli_ctx.logger.success(f"fused {fused.members} paid model(s) of task {task_id} by {strategy!r}")
     click.echo(f"fused model: 0x{fused.digest.hex()} (CID {digest_to_cid(fused.digest)})")
     click.echo(f"next round: --parent {task_id} with a spec whose initial_model is 0x{fused.digest.hex()}")

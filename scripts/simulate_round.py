@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 from ape import accounts, chain, project
 from ape.cli import network_option
+from ape.logging import logger
 
 from content import LocalStore
 from learning_market.accounts import local_accounts
-from learning_market.cli import ADDRESS, MarketCommand, connect, explained
+from learning_market.cli import MarketCommand, connect
+from learning_market.options import ADDRESS, explained
 from learning_market.simulation.report import format_gas, format_round, plot, write_json
 from learning_market.simulation.rounds import SimulationConfig, run_simulation
 from ml import STRATEGIES
@@ -48,7 +50,7 @@ COUNT = click.IntRange(min=0)
 @click.option("--store", type=click.Path(path_type=Path), default=None, help="Content store directory.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None, help="Write JSON here.")
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path), default=None, help="Save a PNG here.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--quiet", is_flag=True, help="No line per agent action (only the rounds and the tables).")
 def cli(
     network: str,
     contributors: int,
@@ -71,8 +73,8 @@ def cli(
     plot_path: Path | None,
     quiet: bool,
 ) -> None:
-    """Runs ROUNDS market rounds with real training on the digits data, then prints each round's
-    table, the gas of every action and the conservation check."""
+    """Runs ROUNDS market rounds with real training on the digits data, every participant an agent acting
+    on what is due, then prints each round's table, the gas of every action and the conservation check."""
     if not chain.provider.network.is_local:
         raise click.BadOptionUsage("network", "simulate_round moves the chain's clock: use a local network")
     try:
@@ -106,9 +108,11 @@ def cli(
 
     with tempfile.TemporaryDirectory(prefix="learning-market-simulation-") as scratch:
         files = LocalStore(store or Path(scratch) / "store")
-        report = run_simulation(
-            config, market, chain, participants, files, Path(scratch) / "keyrings", log=click.echo, progress=not quiet
-        )
+        with logger.at_level("WARNING"):  # every agent's line names its transaction and gas: not twice
+            report = run_simulation(
+                config, market, chain, participants, files, Path(scratch) / "keyrings", log=click.echo,
+                actions=not quiet,
+            )
 
     for round_report in report.rounds:
         click.echo("\n" + format_round(round_report))

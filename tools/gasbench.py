@@ -23,8 +23,8 @@ from eth_utils import keccak, to_checksum_address
 from content import digest_to_cid
 from learning_market.commitments import model_commitment, score_commitment, test_set_commitment
 from learning_market.phases import Phase
+from learning_market.rpc import Abi, JsonRpc, RpcError
 from learning_market.terms import TaskTerms
-from tools.rpc import Abi, JsonRpc, RpcError
 
 Log = Callable[[str], None]
 

@@ -1,9 +1,10 @@
-"""What any account may do in a task: run its batched finalize, and claim what it is owed."""
+"""What any account may do in a task: run its batched finalize, and claim what it is owed; and what
+every role shares: what is due, how an agent acts on a step, where files are published."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from eth_utils import to_checksum_address
@@ -13,6 +14,7 @@ from learning_market.checks import (
     PreflightRefusal,
     Reason,
     TaskState,
+    eth,
     require_phase,
     require_settled,
     store_file,
@@ -23,6 +25,7 @@ from learning_market.keyring import Keyring, KeyringError, Secret
 from learning_market.market import MarketClient
 from learning_market.phases import Phase, Role
 from learning_market.refusals import MarketRefusal
+from learning_market.roles.policy import Offer
 
 Log = Callable[[str], None]
 SecretT = TypeVar("SecretT", bound=Secret)
@@ -38,7 +41,9 @@ class Participant:
     """One account acting in one market: the base of every role, and the role of anyone.
 
     `store` and `keyring` are needed by the steps that read files or keep secrets; finalize and
-    claim need neither.
+    claim need neither. `publish` is where a file goes at its reveal for others to fetch (its URI goes
+    on chain); without it the URI is the store's, which is refused when it is a path on this machine
+    (`file://`) unless `allow_private_uri`.
     """
 
     market: MarketClient
@@ -46,32 +51,92 @@ class Participant:
     store: ContentStore | None = None
     keyring: Keyring | None = None
     log: Log = quiet
+    publish: ContentStore | None = None
+    allow_private_uri: bool = False
+    _reading: dict[int, TaskState] | None = field(default=None, init=False, repr=False, compare=False)
 
     # the steps `due` reports on, in the order a task needs them
     STEPS: ClassVar[tuple[str, ...]] = ("finalize", "claim")
+    # the steps by which the account takes its role in a task (an agent asks its policy first)
+    JOIN_STEPS: ClassVar[tuple[str, ...]] = ()
+    # the steps any address may take: a keeper's; other agents take them only if nobody does
+    ANYONE_STEPS: ClassVar[tuple[str, ...]] = ("finalize",)
+    # the steps an agent never takes on its own (a person decides them)
+    MANUAL_STEPS: ClassVar[tuple[str, ...]] = ()
 
     @property
     def address(self) -> str:
         return to_checksum_address(str(self.account.address))
 
     def state(self, task_id: int) -> TaskState:
+        if self._reading is not None:  # inside `due`: every check sees the same read of the task
+            if task_id not in self._reading:
+                self._reading[task_id] = task_state(self.market, task_id)
+            return self._reading[task_id]
         return task_state(self.market, task_id)
 
     # ------------------------------------------------------------------ what is due
     def due(self, task_id: int) -> dict[str, LearningMarketError | None]:
         """For every step of the role, None if it can run now, else why not (nothing is sent)."""
         status: dict[str, LearningMarketError | None] = {}
-        for step in self.STEPS:
-            try:
-                getattr(self, f"check_{step}")(task_id)
-                status[step] = None
-            except LearningMarketError as refusal:
-                status[step] = refusal
+        self._reading = {}
+        try:
+            for step in self.STEPS:
+                try:
+                    getattr(self, f"check_{step}")(task_id)
+                    status[step] = None
+                except LearningMarketError as refusal:
+                    status[step] = refusal
+        finally:
+            self._reading = None
         return status
 
     def next_step(self, task_id: int) -> str | None:
         """The first step that can run now, or None when nothing can."""
         return next((step for step, refusal in self.due(task_id).items() if refusal is None), None)
+
+    def finished(self, task_id: int, status: dict[str, LearningMarketError | None] | None = None) -> bool:
+        """Whether nothing is left for this account in the task: every step (but the manual ones) is
+        done or closed for good (`status`: a `due` already read)."""
+        status = self.due(task_id) if status is None else status
+        return all(
+            step in self.MANUAL_STEPS
+            or (isinstance(refusal, PreflightRefusal) and (refusal.reason.done or refusal.reason.closed))
+            for step, refusal in status.items()
+        )
+
+    # ------------------------------------------------------------------ what an agent asks
+    def takes_part(self, task_id: int) -> bool:
+        """Whether the account acts in the task; anyone may act in every task."""
+        return True
+
+    def may_take_part(self, task_id: int) -> bool:
+        """Whether the account may yet be given a role in the task by others, with no join step of its own
+        (a mechanism that draws verifiers into panels); an agent watches such a task until it is settled
+        or the role is given. None is, here: a role is taken by the JOIN_STEPS alone."""
+        return False
+
+    def offer(self, task_id: int) -> Offer | None:
+        """What joining the task would mean for this role (None: the role has nothing to join)."""
+        return None
+
+    def act(self, task_id: int, step: str) -> str | None:
+        """Takes `step` of the task as an agent does, with the role's own settings; returns a note for
+        the log (what was paid, what was trained), or None."""
+        if step == "claim":
+            return f"claimed {eth(self.claim(task_id))}"
+        if step == "finalize":
+            return f"finalized in {self.finalize(task_id)} transaction(s)"
+        getattr(self, step)(task_id)
+        return None
+
+    def market_step(self) -> str | None:
+        """A step due in the market rather than in a task (creating a campaign's next round), or None."""
+        return None
+
+    def act_on_market(self, step: str) -> str | None:
+        """Takes a market step (see `market_step`); returns a note for the log."""
+        raise LearningMarketError(f"{type(self).__name__} has no market step {step!r}.")
 
     # ------------------------------------------------------------------ helpers for the roles
     def need_keyring(self) -> Keyring:
@@ -84,12 +149,31 @@ class Participant:
             raise LearningMarketError("this step reads or writes files, and no content store was given.")
         return self.store
 
-    def _publish(self, publish: ContentStore | None, digest: bytes, data: bytes, what: str) -> str:
+    def require_shareable_uri(self, what: str) -> None:
+        """Refuses to write a path of this machine (`file://`) on chain for everyone to read, unless
+        `publish` names where others fetch files or `allow_private_uri` says to write it anyway."""
+        if self.publish is not None or self.allow_private_uri:
+            return
+        uri = self.need_store().uri(bytes(32))
+        if uri.startswith("file:"):
+            folder = uri.rsplit("/", 1)[0] + "/"
+            raise PreflightRefusal(
+                Reason.PRIVATE_URI,
+                f"the URI of the {what} would be a path on this machine ({folder}…), written on chain for everyone "
+                "to read: publish the file to a shared store (--publish), or allow the private path "
+                "(--allow-private-uri).",
+            )
+
+    def _publish(self, digest: bytes, data: bytes, what: str) -> str:
         """Puts a file where others fetch it, at its reveal (not before); returns the URI for the event."""
-        if publish is None:
-            return self.need_store().uri(digest)
-        store_file(publish, data, what)
-        return publish.uri(digest)
+        if self.publish is None:
+            self.require_shareable_uri(what)
+            uri = self.need_store().uri(digest)
+            if uri.startswith("file:"):
+                self.log(f"warning: writing the private path {uri} on chain, as allowed")
+            return uri
+        store_file(self.publish, data, what)
+        return self.publish.uri(digest)
 
     @staticmethod
     def _send_or_undo(send: Callable[[], Any], undo: Callable[[], None]) -> Any:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from content import ContentStore, digest_to_cid
+from content import digest_to_cid
 from learning_market.checks import (
     PreflightRefusal,
     Reason,
@@ -19,6 +19,7 @@ from learning_market.checks import (
     require_digest_unrevealed,
     require_joinable,
     require_model_unrevealed,
+    require_newcomer,
     require_phase,
     require_role,
     store_file,
@@ -28,6 +29,7 @@ from learning_market.keyring import ModelSecret, TrainedModel
 from learning_market.phases import Phase, Role
 from learning_market.roles.anyone import Participant
 from learning_market.roles.files import decode_model_file, fetch_model, fetch_spec, load_dataset_file, require_fits
+from learning_market.roles.policy import Offer
 from ml import Dataset, TrainConfig, accuracy_bps, build_model, encode_model, set_seed, train
 
 
@@ -42,9 +44,62 @@ class CommitPlan:
 
 @dataclass
 class Contributor(Participant):
-    """A contributor in one market."""
+    """A contributor in one market. An agent trains on `data` (a dataset or the path of an .npz or
+    dataset file), with `training` (epochs, seed, lr...) over the spec's hint."""
 
-    STEPS: ClassVar[tuple[str, ...]] = ("commit", "reveal", "finalize", "claim")
+    data: Dataset | str | Path | None = None
+    training: dict[str, Any] | None = None
+
+    STEPS: ClassVar[tuple[str, ...]] = ("train", "commit", "reveal", "finalize", "claim")
+    JOIN_STEPS: ClassVar[tuple[str, ...]] = ("train", "commit")
+
+    # ------------------------------------------------------------------ what an agent asks
+    def takes_part(self, task_id: int) -> bool:
+        """Whether the account committed in the task, or kept a secret to commit with (a commit not mined)."""
+        market = self.market
+        if self.keyring is not None and self.keyring.has(market.chain_id, market.address, task_id, self.address):
+            return True
+        return market.role(task_id, self.address) == Role.CONTRIBUTOR
+
+    def offer(self, task_id: int) -> Offer:
+        state = self.state(task_id)
+        spec = fetch_spec(self.need_store(), state)
+        return Offer(
+            task_id, state.reward, state.params.contributor_stake, state.params.commit_deadline,
+            tuple(spec.input_shape), int(spec.num_classes),
+        )
+
+    def act(self, task_id: int, step: str) -> str | None:
+        if step == "train":
+            if self.data is None:
+                raise PreflightRefusal(Reason.BAD_PARAMETER, "this contributor has no training data: give --data.")
+            trained = self.train(task_id, self.data, self.training)
+            return f"trained model 0x{trained.model_digest.hex()[:12]}…, {trained.local_accuracy_bps / 100:.2f}% " \
+                "on its own data"
+        if step == "reveal":
+            return f"revealed as submission #{self.reveal(task_id)}"
+        return super().act(task_id, step)
+
+    # ------------------------------------------------------------------ train
+    def check_train(self, task_id: int) -> TaskState:
+        """Refuses unless the account can still join the task and has no model trained for it yet."""
+        market, state = self.market, self.state(task_id)
+        self._require_uncommitted(state)
+        keyring = self.need_keyring()
+        if keyring.has_trained(market.chain_id, market.address, task_id):
+            trained = keyring.last_trained(market.chain_id, market.address, task_id)
+            raise PreflightRefusal(
+                Reason.ALREADY_TRAINED,
+                f"a model is already trained for task {task_id} (0x{trained.model_digest.hex()}): commit it, or "
+                "train again with `contributor train`.",
+            )
+        require_joinable(market, state, self.address, Role.CONTRIBUTOR, None, "training for a task")
+        return state
+
+    def _require_uncommitted(self, state: TaskState) -> None:
+        """Refuses first (before any window) when the account has committed already: the step is done."""
+        if self.market.role(state.task_id, self.address) == Role.CONTRIBUTOR:
+            require_newcomer(self.market, state, self.address, Role.CONTRIBUTOR)
 
     # ------------------------------------------------------------------ train
     def train(
@@ -90,6 +145,7 @@ class Contributor(Participant):
     def check_commit(self, task_id: int, model_digest: bytes | None = None, stake: int | None = None) -> CommitPlan:
         """Refuses unless the model (by default the last one trained for the task) can be committed now."""
         market, state = self.market, self.state(task_id)
+        self._require_uncommitted(state)
         required = require_joinable(market, state, self.address, Role.CONTRIBUTOR, stake, "committing a model")
         if model_digest is None:
             model_digest = self.need_keyring().last_trained(market.chain_id, market.address, task_id).model_digest
@@ -125,21 +181,22 @@ class Contributor(Participant):
     def check_reveal(self, task_id: int) -> tuple[ModelSecret, bytes]:
         """The keyring's secret and the model file, if the model can be revealed now."""
         market, state = self.market, self.state(task_id)
+        require_model_unrevealed(market, state, self.address)  # done, whatever the phase
         require_phase(state, Phase.REVEAL, "revealing a model")
         require_role(market, state, self.address, Role.CONTRIBUTOR, "revealing a model")
-        require_model_unrevealed(market, state, self.address)
         secret = self._kept_secret(task_id, ModelSecret)
         require_digest_unrevealed(market, state, secret.model_digest)
         data = fetch_verified(self.need_store(), secret.model_digest, "model file")
         decode_model_file(data, secret.model_digest, "model file")
+        self.require_shareable_uri("model file")
         return secret, data
 
-    def reveal(self, task_id: int, publish: ContentStore | None = None) -> int:
+    def reveal(self, task_id: int) -> int:
         """Opens the commitment with the digest and salt from the keyring; returns the submission index.
 
         The model file is taken from the store (checked) and also put into `publish` if given: a model
         in a public store before its reveal could be committed to and revealed first by anyone.
         """
         secret, data = self.check_reveal(task_id)
-        uri = self._publish(publish, secret.model_digest, data, "model file")
+        uri = self._publish(secret.model_digest, data, "model file")
         return self.market.reveal_model(task_id, secret.model_digest, secret.salt, uri, sender=self.account)

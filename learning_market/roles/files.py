@@ -10,7 +10,17 @@ from typing import TypeVar
 
 from content import ContentStore
 from learning_market.checks import PreflightRefusal, Reason, TaskState, fetch_verified, store_file
-from ml import Dataset, DatasetError, Model, ModelFileError, TaskSpec, decode_dataset, decode_model, load_npz
+from ml import (
+    Dataset,
+    DatasetError,
+    Model,
+    ModelFileError,
+    TaskSpec,
+    accuracy_bps,
+    decode_dataset,
+    decode_model,
+    load_npz,
+)
 from ml.models import io_signature
 
 T = TypeVar("T")
@@ -93,6 +103,17 @@ def fetch_model(store: ContentStore, digest: bytes, what: str) -> Model:
 def fetch_test_set(store: ContentStore, state: TaskState) -> Dataset:
     """The task's revealed test set, fetched by the digest the chain recorded and checked."""
     return _fetch_decoded(store, state.test_digest, f"test set of task {state.task_id}", decode_dataset)
+
+
+def fused_accuracy(store: ContentStore, state: TaskState) -> int:
+    """The fused model's accuracy (bps) on the task's revealed test set, both fetched by the digests the
+    chain recorded and checked."""
+    if state.fused_digest == bytes(32):
+        raise PreflightRefusal(Reason.TOO_EARLY, f"task {state.task_id} has no fused model yet.")
+    if state.test_digest == bytes(32):
+        raise PreflightRefusal(Reason.TOO_EARLY, f"the test set of task {state.task_id} was never revealed.")
+    model = fetch_model(store, state.fused_digest, f"fused model of task {state.task_id}")
+    return accuracy_bps(model.module, fetch_test_set(store, state))
 
 
 def with_initial_model(store: ContentStore, spec: TaskSpec, model_file: bytes) -> TaskSpec:

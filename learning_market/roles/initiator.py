@@ -3,12 +3,13 @@ test set, fuses the paid models and publishes the fused model (the next round's 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from content import ContentStore, sha256_digest
+from content import sha256_digest
 from learning_market.checks import (
     PreflightRefusal,
     Reason,
@@ -21,16 +22,15 @@ from learning_market.checks import (
     store_file,
 )
 from learning_market.commitments import new_salt, test_set_commitment
-from learning_market.keyring import TestSetSecret
+from learning_market.errors import LearningMarketError
+from learning_market.keyring import KeyringError, TestSetSecret
 from learning_market.phases import Phase, TaskParams
 from learning_market.roles.anyone import Participant
-from learning_market.roles.files import fetch_model, require_fits, require_initial_model_fits
+from learning_market.roles.campaign import DEFAULT_START_MARGIN, Campaign
+from learning_market.roles.files import fetch_model, fetch_spec, require_fits, require_initial_model_fits
 from learning_market.terms import TaskTerms
 from ml import Dataset, Model, TaskSpec, encode_dataset, encode_model
 from ml.fusion import OUTPUT_STRATEGIES, STRATEGIES, FusionError, fuse
-
-# seconds added before the first deadline, for the time the creating transaction takes to be mined
-DEFAULT_START_MARGIN = 60
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,86 @@ class FusedModel:
 
 @dataclass
 class Initiator(Participant):
-    """The initiator of tasks in one market."""
+    """The initiator of tasks in one market. An agent fuses a task's paid models by `fusion` (krum
+    tolerating up to `byzantine` poisoned models; stacking trains on `validation`), and runs
+    `campaign`'s rounds if given."""
+
+    fusion: str = "average"
+    validation: Dataset | None = None
+    byzantine: int = 0
+    campaign: Campaign | None = None
 
     STEPS: ClassVar[tuple[str, ...]] = ("cancel", "reveal_test_set", "finalize", "publish_fused", "claim")
+    MANUAL_STEPS: ClassVar[tuple[str, ...]] = ("cancel",)
+
+    # ------------------------------------------------------------------ what an agent asks
+    def takes_part(self, task_id: int) -> bool:
+        return self.state(task_id).initiator == self.address
+
+    def act(self, task_id: int, step: str) -> str | None:
+        if step == "reveal_test_set":
+            return f"test set 0x{self.reveal_test_set(task_id).hex()[:12]}… revealed"
+        if step == "publish_fused":
+            paid = sum(1 for s in self.market.submissions(task_id) if s.reward > 0)
+            tolerated = min(self.byzantine, max(0, (paid - 3) // 2))  # krum needs n >= 2f + 3
+            fused = self.fuse_and_publish(task_id, self.fusion, self.validation, num_byzantine=tolerated)
+            return f"fused {fused.members} paid model(s) by {self.fusion!r} into 0x{fused.digest.hex()[:12]}…"
+        return super().act(task_id, step)
+
+    # ------------------------------------------------------------------ a campaign of rounds
+    def campaign_rounds(self) -> dict[int, int]:
+        """The campaign's rounds on chain so far: round index -> task id (each round is known by its test
+        set, whose secret the keyring keeps)."""
+        campaign, market = self.need_campaign(), self.market
+        head = market.block_number()
+        if head <= campaign.scanned:
+            return campaign.rounds
+        digests = campaign.test_digests()
+        for announced in market.tasks_announced(max(campaign.from_block, campaign.scanned + 1), head, self.address):
+            commitment = market.params(announced.task_id).test_set_commitment
+            try:
+                secret = self._kept_secret(announced.task_id, TestSetSecret, commitment)
+            except KeyringError:
+                continue  # a task of this account made with another keyring: not this campaign's
+            if secret.test_digest in digests:
+                campaign.rounds[digests.index(secret.test_digest)] = announced.task_id
+        campaign.scanned = head
+        return campaign.rounds
+
+    def need_campaign(self) -> Campaign:
+        if self.campaign is None:
+            raise LearningMarketError("this initiator runs no campaign: give its spec, test sets and terms.")
+        return self.campaign
+
+    def market_step(self) -> str | None:
+        """"create" when the campaign has a round left and its last round is over for this account."""
+        if self.campaign is None:
+            return None
+        rounds = self.campaign_rounds()
+        count = len(rounds)
+        if count >= len(self.campaign.test_sets) or (count and not self.finished(rounds[count - 1])):
+            return None
+        return "create"
+
+    def act_on_market(self, step: str) -> str | None:
+        if step != "create":
+            return super().act_on_market(step)
+        campaign = self.need_campaign()
+        rounds = self.campaign_rounds()
+        index = len(rounds)
+        spec, parent = campaign.spec, 0
+        if index:
+            previous = self.state(rounds[index - 1])
+            spec = fetch_spec(self.need_store(), previous)
+            if previous.fused_digest != bytes(32):  # the next round starts from the fused model
+                spec, parent = dataclasses.replace(spec, initial_model=previous.fused_digest), previous.task_id
+        created = self.create_task(
+            spec, campaign.test_sets[index], campaign.terms, parent, campaign.start_margin, reuse_pending=True
+        )
+        campaign.rounds[index] = created.task_id
+        return f"round {index + 1} of {len(campaign.test_sets)}: task {created.task_id} created" + (
+            f" from task {parent}'s fused model" if parent else ""
+        )
 
     # ------------------------------------------------------------------ create
     def create_task(
@@ -64,12 +141,14 @@ class Initiator(Participant):
         terms: TaskTerms,
         parent_task_id: int = 0,
         start_margin: int = DEFAULT_START_MARGIN,
-        publish: ContentStore | None = None,
+        reuse_pending: bool = False,
     ) -> CreatedTask:
         """Stores the spec, commits to the test set (kept in the keyring until its reveal), escrows the reward.
 
         The five deadlines are `window` apart, the first one `window + start_margin` after now. The spec
         (and the initial model it names) also go into `publish` if given, whose URI then goes in the event.
+        With `reuse_pending`, a secret kept for the same test set by a creation that never reached the chain
+        is sent again rather than a new one made (the caller has checked that no task holds it).
         """
         market, store, keyring = self.market, self.need_store(), self.need_keyring()
         require_terms(market, terms)
@@ -78,17 +157,28 @@ class Initiator(Participant):
         initial_file = require_initial_model_fits(store, spec)
         if parent_task_id:
             require_parent(self.state(parent_task_id), self.address, spec.initial_model)
+        self.require_shareable_uri("task spec")
 
         spec_file = spec.to_json_bytes()
         spec_digest = store_file(store, spec_file, "task spec")
-        spec_uri = self._publish(publish, spec_digest, spec_file, "task spec")
+        spec_uri = self._publish(spec_digest, spec_file, "task spec")
         if initial_file is not None:
-            self._publish(publish, sha256_digest(initial_file), initial_file, "initial model")
+            self._publish(sha256_digest(initial_file), initial_file, "initial model")
         test_file = encode_dataset(test_set)
-        test_digest, salt = sha256_digest(test_file), new_salt()
-        commitment = test_set_commitment(market.chain_id, market.address, self.address, test_digest, salt)
-        secret = TestSetSecret(test_digest, salt, commitment, test_file)
-        pending = keyring.save_pending(market.chain_id, market.address, self.address, secret)
+        test_digest = sha256_digest(test_file)
+        kept = [
+            (path, secret)
+            for path, secret in keyring.pending(market.chain_id, market.address, self.address)
+            if reuse_pending and secret.test_digest == test_digest
+        ]
+        if kept:
+            pending, secret = kept[0]
+            commitment = secret.commitment
+        else:
+            salt = new_salt()
+            commitment = test_set_commitment(market.chain_id, market.address, self.address, test_digest, salt)
+            secret = TestSetSecret(test_digest, salt, commitment, test_file)
+            pending = keyring.save_pending(market.chain_id, market.address, self.address, secret)
 
         start = max(market.now(), int(time.time())) + start_margin
         params = terms.task_params(spec_digest, commitment, start, parent_task_id)
@@ -128,6 +218,7 @@ class Initiator(Participant):
                 f"the test set of task {task_id} is already revealed (0x{state.test_digest.hex()}).",
             )
         require_phase(state, Phase.TEST_REVEAL, "revealing the test set")
+        self.require_shareable_uri("test set")
         commitment = state.params.test_set_commitment
         secret = self._kept_secret(task_id, TestSetSecret, commitment)
         opened = test_set_commitment(market.chain_id, market.address, self.address, secret.test_digest, secret.salt)
@@ -139,7 +230,7 @@ class Initiator(Participant):
             )
         return secret
 
-    def reveal_test_set(self, task_id: int, publish: ContentStore | None = None) -> bytes:
+    def reveal_test_set(self, task_id: int) -> bytes:
         """Publishes the test set committed to at creation (from the keyring) and opens the commitment.
 
         The file goes into the store, and into `publish` too if given (a public store such as IPFS,
@@ -147,7 +238,7 @@ class Initiator(Participant):
         """
         secret = self.check_reveal_test_set(task_id)
         digest = store_file(self.need_store(), secret.test_file, "test set")
-        uri = self._publish(publish, digest, secret.test_file, "test set")
+        uri = self._publish(digest, secret.test_file, "test set")
         self.market.reveal_test_set(task_id, digest, secret.salt, uri, sender=self.account)
         return digest
 
@@ -198,13 +289,18 @@ class Initiator(Participant):
                 Reason.ALREADY_PUBLISHED,
                 f"task {task_id} already has its fused model 0x{state.fused_digest.hex()}, and it is published once.",
             )
+        if not any(s.reward > 0 for s in self.market.submissions(task_id)):
+            raise PreflightRefusal(
+                Reason.NOTHING_PAID, f"no model of task {task_id} was paid, so there is nothing to fuse."
+            )
+        self.require_shareable_uri("fused model")
         return state
 
-    def publish_fused(self, task_id: int, fused: FusedModel, publish: ContentStore | None = None) -> None:
+    def publish_fused(self, task_id: int, fused: FusedModel) -> None:
         """Records the fused model's digest on chain (its file also into `publish` if given): the next
         round may then name this task as its parent."""
         self.check_publish_fused(task_id)
-        uri = self._publish(publish, fused.digest, fused.file, "fused model")
+        uri = self._publish(fused.digest, fused.file, "fused model")
         self.market.publish_fused_model(task_id, fused.digest, uri, sender=self.account)
 
     def fuse_and_publish(
@@ -213,9 +309,8 @@ class Initiator(Participant):
         strategy: str,
         validation: Dataset | None = None,
         num_byzantine: int = 0,
-        publish: ContentStore | None = None,
     ) -> FusedModel:
         self.check_publish_fused(task_id)
         fused = self.fuse(task_id, strategy, validation, num_byzantine)
-        self.publish_fused(task_id, fused, publish)
+        self.publish_fused(task_id, fused)
         return fused

@@ -12,29 +12,56 @@ from learning_market.checks import (
     TaskState,
     fetch_verified,
     require_joinable,
+    require_newcomer,
     require_phase,
     require_role,
     require_scores_committed_unrevealed,
     require_scores_uncommitted,
+    verifier_status,
 )
 from learning_market.commitments import new_salt, score_commitment
 from learning_market.keyring import ScoreSecret
 from learning_market.phases import Phase, Role
 from learning_market.roles.anyone import Participant
-from learning_market.roles.files import fetch_test_set
+from learning_market.roles.files import fetch_spec, fetch_test_set
+from learning_market.roles.policy import Offer
 from ml import ModelFileError, accuracy_bps, decode_model
 
 
 @dataclass
 class Verifier(Participant):
-    """A verifier in one market."""
+    """A verifier in one market. An agent scores a model missing from the store 0 if `missing_as_zero`,
+    and otherwise waits for it."""
+
+    missing_as_zero: bool = False
 
     STEPS: ClassVar[tuple[str, ...]] = ("join", "commit_scores", "reveal_scores", "finalize", "claim")
+    JOIN_STEPS: ClassVar[tuple[str, ...]] = ("join",)
+
+    # ------------------------------------------------------------------ what an agent asks
+    def takes_part(self, task_id: int) -> bool:
+        return self.market.role(task_id, self.address) == Role.VERIFIER
+
+    def offer(self, task_id: int) -> Offer:
+        state = self.state(task_id)
+        spec = fetch_spec(self.need_store(), state)
+        return Offer(
+            task_id, state.reward, state.params.verifier_stake, state.params.commit_deadline,
+            tuple(spec.input_shape), int(spec.num_classes),
+        )
+
+    def act(self, task_id: int, step: str) -> str | None:
+        if step == "commit_scores":
+            secret = self.commit_scores(task_id, missing_as_zero=self.missing_as_zero)
+            return "scores " + ", ".join(f"{s / 100:.2f}%" for s in secret.scores)
+        return super().act(task_id, step)
 
     # ------------------------------------------------------------------ join
     def check_join(self, task_id: int, stake: int | None = None) -> int:
         """The stake to send, if the account can join the task now."""
         market, state = self.market, self.state(task_id)
+        if market.role(task_id, self.address) == Role.VERIFIER:  # done, whatever the phase
+            require_newcomer(market, state, self.address, Role.VERIFIER)
         return require_joinable(market, state, self.address, Role.VERIFIER, stake, "joining as a verifier")
 
     def join(self, task_id: int, stake: int | None = None) -> None:
@@ -72,9 +99,10 @@ class Verifier(Participant):
     # ------------------------------------------------------------------ commit
     def check_commit_scores(self, task_id: int) -> TaskState:
         market, state = self.market, self.state(task_id)
+        if market.role(task_id, self.address) == Role.VERIFIER:  # done, whatever the phase
+            require_scores_uncommitted(market, state, self.address)
         require_phase(state, Phase.SCORE_COMMIT, "committing scores")
         require_role(market, state, self.address, Role.VERIFIER, "committing scores")
-        require_scores_uncommitted(market, state, self.address)
         return state
 
     def commit_scores(
@@ -105,6 +133,9 @@ class Verifier(Participant):
     # ------------------------------------------------------------------ reveal
     def check_reveal_scores(self, task_id: int) -> ScoreSecret:
         market, state = self.market, self.state(task_id)
+        verifying = market.role(task_id, self.address) == Role.VERIFIER
+        if verifying and verifier_status(market, state, self.address).revealed:  # done, whatever the phase
+            require_scores_committed_unrevealed(market, state, self.address)
         require_phase(state, Phase.SCORE_REVEAL, "revealing scores")
         require_role(market, state, self.address, Role.VERIFIER, "revealing scores")
         require_scores_committed_unrevealed(market, state, self.address)

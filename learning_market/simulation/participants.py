@@ -1,20 +1,22 @@
 """The simulated participants: the honest roles of `learning_market.roles`, each with a name, its
 private data, and how it plays. Every behaviour but HONEST is an attack the protocol must answer;
-each is a thin wrapper: an explicit parameter of an honest step, a step left out, or a transaction
-sent past the honest role's checks (the market itself must refuse it)."""
+each is a thin wrapper: different data, a step left to a person (so an agent never takes it), or a
+transaction sent past the honest role's checks (the market itself must refuse it)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import ClassVar
 
-from learning_market.keyring import ModelSecret
-from learning_market.phases import BPS
-from learning_market.roles.contributor import Contributor
+from learning_market.checks import PreflightRefusal, Reason, require_joinable, require_phase, require_role
+from learning_market.keyring import KeyringError, ModelSecret
+from learning_market.phases import BPS, Phase, Role
+from learning_market.roles.contributor import CommitPlan, Contributor
+from learning_market.roles.initiator import Initiator
 from learning_market.roles.verifier import Verifier
-from ml import Dataset, accuracy_bps, decode_model, flip_labels
+from ml import Dataset
 
 
 class ContributorBehaviour(StrEnum):
@@ -32,60 +34,93 @@ class VerifierBehaviour(StrEnum):
 
 
 @dataclass
+class FreeRider(Contributor):
+    """Commits and stakes, and never reveals."""
+
+    MANUAL_STEPS: ClassVar[tuple[str, ...]] = ("reveal",)
+
+
+@dataclass
+class Copier(Contributor):
+    """Trains nothing: commits to the victim's commitment as seen on chain, then replays the victim's
+    reveal, which the market refuses (`CommitmentMismatch`)."""
+
+    victim: Contributor | None = None
+
+    STEPS: ClassVar[tuple[str, ...]] = ("commit", "reveal", "finalize", "claim")
+    JOIN_STEPS: ClassVar[tuple[str, ...]] = ("commit",)
+
+    def victim_secret(self, task_id: int) -> ModelSecret:
+        """The victim's commitment and, once revealed, its opening (what a copier reads from its transactions)."""
+        assert self.victim is not None, "a copier needs a victim"
+        market = self.market
+        try:
+            secret = self.victim.need_keyring().load(market.chain_id, market.address, task_id, self.victim.address)
+        except KeyringError as error:
+            raise PreflightRefusal(Reason.TOO_EARLY, f"there is no commitment to copy in task {task_id} yet.") \
+                from error
+        assert isinstance(secret, ModelSecret)
+        return secret
+
+    def check_commit(self, task_id: int, model_digest: bytes | None = None, stake: int | None = None) -> CommitPlan:
+        state = self.state(task_id)
+        required = require_joinable(self.market, state, self.address, Role.CONTRIBUTOR, stake, "committing a model")
+        return CommitPlan(state, self.victim_secret(task_id).model_digest, required)
+
+    def commit(self, task_id: int, model_digest: bytes | None = None, stake: int | None = None) -> ModelSecret:
+        plan = self.check_commit(task_id, model_digest, stake)
+        copied = self.victim_secret(task_id)
+        self.market.commit_model(task_id, copied.commitment, plan.stake, sender=self.account)
+        return copied
+
+    def check_reveal(self, task_id: int) -> tuple[ModelSecret, bytes]:
+        market, state = self.market, self.state(task_id)
+        require_phase(state, Phase.REVEAL, "revealing a model")
+        require_role(market, state, self.address, Role.CONTRIBUTOR, "revealing a model")
+        if any(s.contributor == self.address for s in market.submissions(task_id)):
+            raise PreflightRefusal(Reason.ALREADY_REVEALED, f"{self.address} has already revealed in task {task_id}.")
+        return self.victim_secret(task_id), b""
+
+    def reveal(self, task_id: int) -> int:
+        secret, _ = self.check_reveal(task_id)
+        uri = self.need_store().uri(secret.model_digest)
+        return self.market.reveal_model(task_id, secret.model_digest, secret.salt, uri, sender=self.account)
+
+
+@dataclass
+class DishonestVerifier(Verifier):
+    """Commits made-up scores instead of its own."""
+
+    seed: int = 0
+
+    def act(self, task_id: int, step: str) -> str | None:
+        if step == "commit_scores":
+            rng = random.Random(self.seed)
+            made_up = [rng.randrange(0, BPS + 1) for _ in self.market.submissions(task_id)]
+            self.commit_scores(task_id, made_up)
+            return "made-up scores " + ", ".join(f"{s / 100:.2f}%" for s in made_up)
+        return super().act(task_id, step)
+
+
+@dataclass
+class LazyInitiator(Initiator):
+    """Never reveals its test set."""
+
+    MANUAL_STEPS: ClassVar[tuple[str, ...]] = ("cancel", "reveal_test_set")
+
+
+@dataclass
 class SimulatedContributor:
-    """A contributor with its private shard and its training settings (`epochs`, `seed`)."""
+    """A contributor's role, its name, its private shard (true labels) and how it plays."""
 
     name: str
     role: Contributor
     shard: Dataset
-    training: dict[str, Any]
     behaviour: ContributorBehaviour = ContributorBehaviour.HONEST
-    local_accuracy_bps: int | None = None  # its last trained model on its own shard
 
     @property
     def address(self) -> str:
         return self.role.address
-
-    def train(self, task_id: int, progress: bool) -> None:
-        """Trains for the task (a poisoner on flipped labels); a copier has nothing to train."""
-        if self.behaviour is ContributorBehaviour.COPIER:
-            return
-        poisoned = self.behaviour is ContributorBehaviour.POISONER
-        data = flip_labels(self.shard, seed=self.training["seed"]) if poisoned else self.shard
-        trained = self.role.train(task_id, data, self.training, progress=progress)
-        self.local_accuracy_bps = trained.local_accuracy_bps
-        if poisoned:  # its accuracy on its own (true) labels, not on the flipped ones it trained on
-            store = self.role.need_store()
-            model = decode_model(store.get(trained.model_digest), trained.model_digest)
-            self.local_accuracy_bps = accuracy_bps(model.module, self.shard)
-
-    def commit(self, task_id: int, victim: SimulatedContributor) -> None:
-        """Commits to its model; a copier sends the victim's commitment, as seen on chain."""
-        if self.behaviour is ContributorBehaviour.COPIER:
-            stake = self.role.market.params(task_id).contributor_stake
-            copied = victim.secret(task_id).commitment
-            self.role.market.commit_model(task_id, copied, stake, sender=self.role.account)
-        else:
-            self.role.commit(task_id)
-
-    def reveal(self, task_id: int, victim: SimulatedContributor) -> None:
-        """Reveals its model; a free rider does not; a copier replays the victim's digest and salt, which
-        the market refuses (`MarketRefusal`)."""
-        if self.behaviour is ContributorBehaviour.FREE_RIDER:
-            return
-        if self.behaviour is ContributorBehaviour.COPIER:
-            secret = victim.secret(task_id)
-            uri = self.role.need_store().uri(secret.model_digest)
-            self.role.market.reveal_model(task_id, secret.model_digest, secret.salt, uri, sender=self.role.account)
-        else:
-            self.role.reveal(task_id)
-
-    def secret(self, task_id: int) -> ModelSecret:
-        """Its commitment's secret, from its keyring (what a copier reads from its transactions)."""
-        market = self.role.market
-        secret = self.role.need_keyring().load(market.chain_id, market.address, task_id, self.address)
-        assert isinstance(secret, ModelSecret)
-        return secret
 
 
 @dataclass
@@ -93,17 +128,7 @@ class SimulatedVerifier:
     name: str
     role: Verifier
     behaviour: VerifierBehaviour = VerifierBehaviour.HONEST
-    seed: int = 0
 
     @property
     def address(self) -> str:
         return self.role.address
-
-    def commit_scores(self, task_id: int) -> None:
-        """Scores every submission and commits; a dishonest verifier commits made-up scores instead."""
-        if self.behaviour is VerifierBehaviour.DISHONEST:
-            rng = random.Random(self.seed)
-            made_up = [rng.randrange(0, BPS + 1) for _ in self.role.market.submissions(task_id)]
-            self.role.commit_scores(task_id, made_up)
-        else:
-            self.role.commit_scores(task_id)

@@ -11,17 +11,22 @@ from typing import Any
 import torch
 
 from content import ContentStore
-from learning_market.checks import PreflightRefusal, Reason
+from learning_market.agents.agent import Agent
 from learning_market.keyring import Keyring
 from learning_market.market import MarketClient
-from learning_market.phases import Phase, TaskParams
-from learning_market.refusals import MarketRefusal
-from learning_market.roles.anyone import Log, Participant
+from learning_market.nodes import ApeNode
+from learning_market.phases import Phase
+from learning_market.roles.anyone import Log
+from learning_market.roles.campaign import Campaign
 from learning_market.roles.contributor import Contributor
-from learning_market.roles.initiator import FusedModel, Initiator
+from learning_market.roles.initiator import Initiator
 from learning_market.roles.verifier import Verifier
 from learning_market.simulation.participants import (
     ContributorBehaviour,
+    Copier,
+    DishonestVerifier,
+    FreeRider,
+    LazyInitiator,
     SimulatedContributor,
     SimulatedVerifier,
     VerifierBehaviour,
@@ -34,6 +39,7 @@ from ml import (
     build_model,
     decode_model,
     encode_model,
+    flip_labels,
     load_digits,
     set_seed,
     shard_dataset,
@@ -150,6 +156,10 @@ def _behaviours(config: SimulationConfig) -> list[ContributorBehaviour]:
     )
 
 
+class SimulationStuck(RuntimeError):
+    """No agent has anything to do, none is done, and no deadline lies ahead: a bug of a role or agent."""
+
+
 def run_simulation(
     config: SimulationConfig,
     contract: Any,
@@ -158,70 +168,141 @@ def run_simulation(
     store: ContentStore,
     keyrings: Path,
     log: Log = print,
-    progress: bool = True,
+    actions: bool = True,
 ) -> SimulationReport:
-    """Runs `config.rounds` rounds on the market `contract`; each round starts from the last fused model.
+    """Runs `config.rounds` rounds on the market `contract`: the initiator's agent runs a campaign, each
+    round from the last fused model, and every participant's agent acts on what is due until all are done.
 
-    Everyone shares `store` (a stand-in for IPFS); each participant keeps its secrets in its own
-    keyring under `keyrings`.
+    Everyone shares `store` (a stand-in for IPFS); each participant keeps its secrets in its own keyring
+    under `keyrings`. `log` gets a line per round and, with `actions`, a line per agent action.
     """
     needed = 1 + config.contributors + config.verifiers
     if len(accounts) < needed:
         raise ValueError(f"the simulation needs {needed} accounts, the network offers {len(accounts)}")
-    market = MarketClient(contract, chain)
+    market = MarketClient(ApeNode(contract, chain))
 
     def keyring(name: str) -> Keyring:
         return Keyring(keyrings / name)
 
     shards, validation, tests = _data(config)
-    initiator = Initiator(market, accounts[0], store, keyring("initiator"))
-    contributors = [
-        SimulatedContributor(
-            f"contributor-{i + 1}",
-            Contributor(market, accounts[1 + i], store, keyring(f"contributor-{i + 1}")),
-            shards[i],
-            {"epochs": config.epochs, "seed": config.seed + i},
-            behaviour,
-        )
-        for i, behaviour in enumerate(_behaviours(config))
-    ]
-    dishonest = set(range(config.verifiers - config.dishonest_verifiers, config.verifiers))
-    verifiers = [
-        SimulatedVerifier(
-            f"verifier-{j + 1}",
-            Verifier(market, accounts[1 + config.contributors + j], store, keyring(f"verifier-{j + 1}")),
-            VerifierBehaviour.DISHONEST if j in dishonest else VerifierBehaviour.HONEST,
-            seed=config.seed + 100 + j,
-        )
-        for j in range(config.verifiers)
-    ]
-
     # The models are tiny: one thread trains them fastest, and beside other work it does not thrash.
     torch.set_num_threads(1)
     set_seed(config.seed)
-    num_classes = validation.num_classes
     architecture = _architecture(config.architecture, validation)
     initial = store.put(encode_model(build_model(architecture), architecture))
-    report = SimulationReport(config=_config_dict(config), market=market.address)
-    parent = 0
-    for round_number in range(1, config.rounds + 1):
-        spec = TaskSpec(
-            input_shape=list(validation.input_shape),
-            num_classes=num_classes,
-            metric="accuracy",
-            architecture=architecture,
-            initial_model=initial,
+    spec = TaskSpec(
+        input_shape=list(validation.input_shape),
+        num_classes=validation.num_classes,
+        metric="accuracy",
+        architecture=architecture,
+        initial_model=initial,
+    )
+    terms = dataclasses.replace(
+        config.terms,
+        max_contributors=max(config.terms.max_contributors, config.contributors),
+        max_verifiers=max(config.terms.max_verifiers, config.verifiers, 1),
+    )
+    shared = {"store": store, "allow_private_uri": True}  # the store is everyone's: its paths may go on chain
+    campaign = Campaign(spec, tests, terms, start_margin=0, from_block=market.block_number())
+    initiator = (LazyInitiator if config.lazy_initiator else Initiator)(
+        market, accounts[0], keyring=keyring("initiator"), fusion=config.fusion, validation=validation,
+        byzantine=config.poisoners, campaign=campaign, **shared,
+    )
+    contributors = _contributors(config, market, accounts, shards, keyring, shared)
+    dishonest = set(range(config.verifiers - config.dishonest_verifiers, config.verifiers))
+    verifiers = []
+    for j in range(config.verifiers):
+        account, name = accounts[1 + config.contributors + j], f"verifier-{j + 1}"
+        role = (
+            DishonestVerifier(market, account, keyring=keyring(name), seed=config.seed + 100 + j, **shared)
+            if j in dishonest
+            else Verifier(market, account, keyring=keyring(name), **shared)
         )
-        round_ = Round(round_number, config, market, initiator, contributors, verifiers, validation, log, progress)
-        round_report, fused_digest = round_.run(spec, tests[round_number - 1], parent)
-        report.rounds.append(round_report)
-        # The next round starts from this round's fused model, or starts over from the same one.
-        if fused_digest is not None:
-            initial, parent = fused_digest, round_report.task_id
-        else:
-            parent = 0
+        behaviour = VerifierBehaviour.DISHONEST if j in dishonest else VerifierBehaviour.HONEST
+        verifiers.append(SimulatedVerifier(name, role, behaviour))
+
+    say = log if actions else _quiet
+    start = campaign.from_block
+    agents = [Agent("initiator", initiator, say=say, grace=0, tasks=config.rounds, from_block=start)] + [
+        Agent(p.name, p.role, say=say, grace=None, tasks=config.rounds, from_block=start)
+        for p in [*contributors, *verifiers]
+    ]
+    announced: set[int] = set()
+
+    def announce() -> None:
+        """Says once when each round's task appears."""
+        for index, task_id in sorted(campaign.rounds.items()):
+            if task_id not in announced:
+                announced.add(task_id)
+                task = market.task(task_id)
+                log(f"round {index + 1}: task {task_id} created (reward {task.reward:,} wei, parent task "
+                    f"{task.params.parent_task_id})")
+
+    drive(agents, market, announce)
+
+    report = SimulationReport(config=_config_dict(config), market=market.address)
+    for index in range(config.rounds):
+        task_id = campaign.rounds[index]
+        report.rounds.append(
+            _report(index + 1, task_id, market, initiator, contributors, verifiers, agents, tests[index])
+        )
     report.gas = market.gas.rows()
     return report
+
+
+def _quiet(_: str) -> None:
+    """Says nothing."""
+
+
+def _contributors(
+    config: SimulationConfig,
+    market: MarketClient,
+    accounts: Sequence[Any],
+    shards: list[Dataset],
+    keyring: Any,
+    shared: dict[str, Any],
+) -> list[SimulatedContributor]:
+    contributors: list[SimulatedContributor] = []
+    for i, behaviour in enumerate(_behaviours(config)):
+        name, account = f"contributor-{i + 1}", accounts[1 + i]
+        training = {"epochs": config.epochs, "seed": config.seed + i}
+        common = {"keyring": keyring(name), "training": training, **shared}
+        if behaviour is ContributorBehaviour.COPIER:
+            victim = next(c.role for c in contributors if c.behaviour is ContributorBehaviour.HONEST)
+            role: Contributor = Copier(market, account, victim=victim, **common)
+        elif behaviour is ContributorBehaviour.FREE_RIDER:
+            role = FreeRider(market, account, data=shards[i], **common)
+        elif behaviour is ContributorBehaviour.POISONER:
+            role = Contributor(market, account, data=flip_labels(shards[i], seed=training["seed"]), **common)
+        else:
+            role = Contributor(market, account, data=shards[i], **common)
+        contributors.append(SimulatedContributor(name, role, shards[i], behaviour))
+    return contributors
+
+
+def drive(agents: Sequence[Agent], market: MarketClient, between: Any = None) -> None:
+    """Every agent ticks in turn until all are done. When none acted, one block is mined (a step waiting
+    for a block); when still none acts, the chain's clock moves past the next deadline any agent waits
+    for. `between` is called after every agent's tick (the round announcements)."""
+    idle = 0
+    while not all(agent.done for agent in agents):
+        acted = False
+        for agent in agents:
+            acted = agent.tick() or acted
+            if between is not None:
+                between()
+        if acted:
+            idle = 0
+        elif idle == 0:
+            market.mine()
+            idle = 1
+        else:
+            deadline = min((d for a in agents if (d := a.next_deadline()) is not None), default=None)
+            if deadline is None:
+                waiting = [a.name for a in agents if not a.done]
+                raise SimulationStuck(f"no agent acts and no deadline lies ahead; not done: {', '.join(waiting)}")
+            market.advance_past(deadline)
+            idle = 0
 
 
 def _architecture(name: str, data: Dataset) -> dict[str, Any]:
@@ -240,166 +321,82 @@ def _config_dict(config: SimulationConfig) -> dict[str, Any]:
     return {**fields, "terms": vars(config.terms)}
 
 
-def _claim(participant: Participant, task_id: int) -> int:
-    """What the participant is paid in the settled task (0 when it is owed nothing)."""
-    try:
-        return participant.claim(task_id)
-    except PreflightRefusal as refusal:
-        if refusal.reason != Reason.NOTHING_OWED:
-            raise
-        return 0
+def _report(
+    number: int,
+    task_id: int,
+    market: MarketClient,
+    initiator: Initiator,
+    contributors: list[SimulatedContributor],
+    verifiers: list[SimulatedVerifier],
+    agents: Sequence[Agent],
+    test_set: Dataset,
+) -> RoundReport:
+    """One round's figures, read back from the chain, the keyrings and the agents' records."""
+    task, phase = market.task(task_id), market.phase(task_id)
+    params, store = task.params, initiator.need_store()
+    paid = market.claims(task_id)
+    refusals = {
+        a.name: r.error for a in agents for r in a.records if r.task_id == task_id and r.kind == "refused" and r.error
+    }
+    submissions = {s.contributor: s for s in market.submissions(task_id)}
 
+    def accuracy(digest: bytes, data: Dataset) -> int:
+        return accuracy_bps(decode_model(store.get(digest), digest).module, data)
 
-@dataclass
-class Round:
-    """One task from creation to the fused model, every participant taking its steps in turn."""
-
-    number: int
-    config: SimulationConfig
-    market: MarketClient
-    initiator: Initiator
-    contributors: list[SimulatedContributor]
-    verifiers: list[SimulatedVerifier]
-    validation: Dataset
-    log: Log
-    progress: bool
-
-    def run(self, spec: TaskSpec, test_set: Dataset, parent: int) -> tuple[RoundReport, bytes | None]:
-        market, initiator, number, log = self.market, self.initiator, self.number, self.log
-        terms = self.config.terms
-        terms = dataclasses.replace(
-            terms,
-            max_contributors=max(terms.max_contributors, len(self.contributors)),
-            max_verifiers=max(terms.max_verifiers, len(self.verifiers), 1),
+    test_accuracy = {c.address: accuracy(s.model_digest, test_set) for c in contributors
+                     if (s := submissions.get(c.address)) is not None}
+    contributor_rows = []
+    for c in contributors:
+        keyring, submission = c.role.need_keyring(), submissions.get(c.address)
+        trained = (
+            keyring.last_trained(market.chain_id, market.address, task_id)
+            if keyring.has_trained(market.chain_id, market.address, task_id)
+            else None
         )
-        task_id = initiator.create_task(spec, test_set, terms, parent_task_id=parent, start_margin=0).task_id
-        params = market.params(task_id)
-        log(f"round {number}: task {task_id} created (reward {terms.reward:,} wei, parent task {parent})")
-
-        log(f"round {number}: training {len(self.contributors)} contributors on their private shards")
-        for contributor in self.contributors:
-            contributor.train(task_id, self.progress)
-        victim = next(c for c in self.contributors if c.behaviour is ContributorBehaviour.HONEST)
-        for contributor in self.contributors:
-            contributor.commit(task_id, victim)
-        for verifier in self.verifiers:
-            verifier.role.join(task_id)
-        market.advance_past(params.commit_deadline)
-
-        refusals: dict[str, str] = {}
-        for contributor in self.contributors:
-            try:
-                contributor.reveal(task_id, victim)
-            except MarketRefusal as refusal:
-                refusals[contributor.name] = refusal.error
-                log(f"round {number}: {contributor.name} ({contributor.behaviour.value}): {refusal}")
-        market.advance_past(params.reveal_deadline)
-
-        if market.phase(task_id) == Phase.TEST_REVEAL:
-            if self.config.lazy_initiator:
-                log(f"round {number}: the initiator never reveals the test set: the task is abandoned")
-                market.advance_past(params.test_reveal_deadline)
-            else:
-                self._score(task_id, params)
-
-        phase = market.phase(task_id)
-        paid = {p.address: _claim(p.role, task_id) for p in [*self.contributors, *self.verifiers]}
-        refund = _claim(initiator, task_id)
-
-        fused_digest, fused_bps, fused_members = None, None, 0
-        if phase == Phase.FINALIZED and any(s.reward > 0 for s in market.submissions(task_id)):
-            fused = self._fuse(task_id)
-            initiator.publish_fused(task_id, fused)
-            fused_digest, fused_members = fused.digest, fused.members
-            fused_bps = accuracy_bps(fused.model.module, test_set)
-            log(f"round {number}: fused {fused.members} paid model(s) by {self.config.fusion!r}")
-
-        report = self._report(task_id, phase, paid, refusals, refund, test_set, params)
-        report.fused_bps, report.fused_members = fused_bps, fused_members
-        return report, fused_digest
-
-    def _score(self, task_id: int, params: TaskParams) -> None:
-        """The test set revealed, every verifier scores, commits and reveals; then finalize."""
-        market, number = self.market, self.number
-        self.initiator.reveal_test_set(task_id)
-        self.log(f"round {number}: test set revealed; {len(self.verifiers)} verifiers score the submissions")
-        for verifier in self.verifiers:
-            verifier.commit_scores(task_id)
-        market.advance_past(params.score_commit_deadline)
-        for verifier in self.verifiers:
-            verifier.role.reveal_scores(task_id)
-        market.advance_past(params.score_reveal_deadline)
-        transactions = self.initiator.finalize(task_id)
-        self.log(f"round {number}: finalized in {transactions} transaction(s)")
-
-    def _fuse(self, task_id: int) -> FusedModel:
-        """The paid models fused; krum tolerates as many poisoners as there are, or as it can."""
-        paid = sum(1 for s in self.market.submissions(task_id) if s.reward > 0)
-        tolerated = min(self.config.poisoners, max(0, (paid - 3) // 2))
-        return self.initiator.fuse(task_id, self.config.fusion, self.validation, num_byzantine=tolerated)
-
-    def _report(
-        self,
-        task_id: int,
-        phase: Phase,
-        paid: dict[str, int],
-        refusals: dict[str, str],
-        refund: int,
-        test_set: Dataset,
-        params: TaskParams,
-    ) -> RoundReport:
-        market = self.market
-        submissions = {s.contributor: s for s in market.submissions(task_id)}
-        store = self.initiator.need_store()
-        test_accuracy = {
-            c.address: accuracy_bps(decode_model(store.get(s.model_digest), s.model_digest).module, test_set)
-            for c in self.contributors
-            if (s := submissions.get(c.address)) is not None
-        }
-        contributor_rows = []
-        for c in self.contributors:
-            submission = submissions.get(c.address)
-            stake_back = params.contributor_stake if submission is not None and paid[c.address] else 0
-            contributor_rows.append(
-                ContributorRow(
-                    name=c.name,
-                    behaviour=c.behaviour.value,
-                    local_accuracy_bps=c.local_accuracy_bps,
-                    test_accuracy_bps=test_accuracy.get(c.address),
-                    revealed=submission is not None,
-                    median_score=(
-                        submission.median_score if submission is not None and phase == Phase.FINALIZED else None
-                    ),
-                    reward=paid[c.address] - stake_back,
-                    stake_back=stake_back,
-                    refusal=refusals.get(c.name),
-                )
+        got = paid.get(c.address, 0)
+        stake_back = params.contributor_stake if submission is not None and got else 0
+        contributor_rows.append(
+            ContributorRow(
+                name=c.name,
+                behaviour=c.behaviour.value,
+                local_accuracy_bps=None if trained is None else accuracy(trained.model_digest, c.shard),
+                test_accuracy_bps=test_accuracy.get(c.address),
+                revealed=submission is not None,
+                median_score=submission.median_score if submission is not None and phase == Phase.FINALIZED else None,
+                reward=got - stake_back,
+                stake_back=stake_back,
+                refusal=refusals.get(c.name),
             )
-        statuses = {v.verifier: v for v in market.verifiers(task_id)}
-        verifier_rows = []
-        for v in self.verifiers:
-            stake_back = params.verifier_stake if paid[v.address] >= params.verifier_stake else 0
-            verifier_rows.append(
-                VerifierRow(
-                    name=v.name,
-                    behaviour=v.behaviour.value,
-                    honest=statuses[v.address].honest if phase == Phase.FINALIZED else paid[v.address] > 0,
-                    fee=paid[v.address] - stake_back,
-                    stake_back=stake_back,
-                )
-            )
-        task = market.task(task_id)
-        return RoundReport(
-            round=self.number,
-            task_id=task_id,
-            phase=str(phase),
-            contributors=contributor_rows,
-            verifiers=verifier_rows,
-            initiator_refund=refund,
-            best_single_bps=max(test_accuracy.values()) if test_accuracy else None,
-            fused_bps=None,
-            fused_members=0,
-            deposited=task.deposited,
-            paid_out=task.paid_out,
-            market_balance_after=market.balance(market.address),
         )
+    statuses = {v.verifier: v for v in market.verifiers(task_id)}
+    verifier_rows = []
+    for v in verifiers:
+        got = paid.get(v.address, 0)
+        stake_back = params.verifier_stake if got >= params.verifier_stake else 0
+        verifier_rows.append(
+            VerifierRow(
+                name=v.name,
+                behaviour=v.behaviour.value,
+                honest=statuses[v.address].honest if phase == Phase.FINALIZED else got > 0,
+                fee=got - stake_back,
+                stake_back=stake_back,
+            )
+        )
+    fused_bps, fused_members = None, 0
+    if task.fused_digest != bytes(32):
+        fused_bps = accuracy(task.fused_digest, test_set)
+        fused_members = sum(1 for s in submissions.values() if s.reward > 0)
+    return RoundReport(
+        round=number,
+        task_id=task_id,
+        phase=str(phase),
+        contributors=contributor_rows,
+        verifiers=verifier_rows,
+        initiator_refund=paid.get(initiator.address, 0),
+        best_single_bps=max(test_accuracy.values()) if test_accuracy else None,
+        fused_bps=fused_bps,
+        fused_members=fused_members,
+        deposited=task.deposited,
+        paid_out=task.paid_out,
+        market_balance_after=market.balance(market.address),
+    )

@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from learning_market.market import MarketClient
+from learning_market.nodes import ApeNode
 from tests.cli.conftest import refused, succeeded
 from tests.utils.files import read_only_directory
 
@@ -59,12 +60,29 @@ def test_commit__read_only_keyring__says_which_path_and_what_to_do(run, market, 
     assert sentence.endswith("choose a keyring directory you may write to, or fix its permissions.")
 
 
+def test_create__private_store_and_no_publish__refuses_to_write_its_path_on_chain(run, market, tmp_path):
+    before = market.taskCount()
+
+    sentence = refused(run(
+        "initiator", "create", "--account", "TEST::1", "--market", market.address, "--spec", _spec(tmp_path),
+        "--test-set", _test_set(tmp_path), "--reward", "1 ether", "--store", tmp_path / "store",
+        "--keyring", tmp_path / "keys",
+    ))
+
+    assert sentence == (
+        f"The URI of the task spec would be a path on this machine ({(tmp_path / 'store').resolve().as_uri()}/…), "
+        "written on chain for everyone to read: publish the file to a shared store (--publish), or allow the "
+        "private path (--allow-private-uri)."
+    )
+    assert market.taskCount() == before
+
+
 def test_create__read_only_store__says_which_directory(run, market, tmp_path):
     with read_only_directory(tmp_path) as store:
         sentence = refused(run(
             "initiator", "create", "--account", "TEST::1", "--market", market.address, "--spec", _spec(tmp_path),
             "--test-set", _test_set(tmp_path), "--reward", "1 ether", "--store", store,
-            "--keyring", tmp_path / "keys",
+            "--keyring", tmp_path / "keys", "--allow-private-uri",
         ))
 
     assert sentence.startswith(f"The task spec cannot be stored: the store directory {store} cannot be written (")
@@ -111,7 +129,7 @@ def test_join__market_refuses_after_the_checks__one_sentence_and_no_call_trace(
 
 
 def test_claim__twice__the_preflight_sentence(run, market, task, chain):
-    client = MarketClient(market, chain)
+    client = MarketClient(ApeNode(market, chain))
     on_task = ["--market", market.address, "--task", task.task_id]
     succeeded(run("initiator", "cancel", "--account", "TEST::1", *on_task))
     succeeded(run("claim", "--account", "TEST::1", *on_task))
@@ -142,10 +160,16 @@ def test_options__malformed__click_names_the_option(run, args, message):
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
-def test_deploy__publish_without_an_explorer__refused(run):
+def test_deploy__verify_source_without_an_explorer__refused(run):
+    result = run("deploy", "--account", "TEST::0", "--verify-source")
+
+    assert result.exit_code == 2 and "--verify-source needs an explorer, and custom has none." in result.output
+
+
+def test_deploy__the_old_publish_flag__is_gone_so_it_cannot_be_taken_for_the_stores_publish(run):
     result = run("deploy", "--account", "TEST::0", "--publish")
 
-    assert result.exit_code == 2 and "--publish needs an explorer, and custom has none." in result.output
+    assert result.exit_code == 2 and "No such option: --publish" in result.output
 
 
 def _model(store) -> str:

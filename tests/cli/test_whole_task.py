@@ -15,6 +15,7 @@ import pytest
 
 from content import LocalStore, cid_to_digest
 from learning_market.market import MarketClient
+from learning_market.nodes import ApeNode
 from learning_market.phases import Phase
 from ml import build_model, encode_model, load_digits, set_seed, shard_dataset, split_dataset
 from tests.cli.conftest import succeeded
@@ -60,7 +61,7 @@ def test_scripts__two_rounds__every_command_and_option(run, chain, project, acco
         return ["--store", store, "--keyring", keys, "--fetch", str(public)]
 
     market = _value(succeeded(run("deploy", "--account", "TEST::0", "--min-window", 60)), "market address")
-    client = MarketClient(project.LearningMarket.at(market), chain)
+    client = MarketClient(ApeNode(project.LearningMarket.at(market), chain))
     at = ["--market", market]
 
     # Execute: round 1
@@ -111,7 +112,8 @@ def test_scripts__two_rounds__every_command_and_option(run, chain, project, acco
     fused = succeeded(run("initiator", "fuse-and-publish", "--account", "TEST::1", *on_task, "--strategy", "average",
                           "--validation", files["validation"], "--byzantine", 0, *private("boss"),
                           "--publish", public))
-    shown = succeeded(run("inspect_task", *on_task, "--account-address", accounts[2].address))
+    shown = succeeded(run("inspect_task", *on_task, "--account-address", accounts[2].address, "--fetch", public,
+                          "--store", tmp_path / "inspector"))
 
     # Assert: round 1
     assert client.phase(task) == Phase.FINALIZED
@@ -125,6 +127,8 @@ def test_scripts__two_rounds__every_command_and_option(run, chain, project, acco
     assert client.task(task).fused_digest == fused_digest
     assert LocalStore(public).get(fused_digest)  # published where others fetch it
     assert f"Account {accounts[2].address} (contributor) has claimed already" in shown
+    fused_line = next(line for line in shown.splitlines() if "fused accuracy:" in line)
+    assert fused_line.strip().endswith("% on the task's test set") and 10.0 < float(fused_line.split()[2][:-1]) <= 100
 
     # Execute: round 2 from the fused model, cancelled, and its reward claimed back
     fused_file = tmp_path / "fused.safetensors"
@@ -132,7 +136,7 @@ def test_scripts__two_rounds__every_command_and_option(run, chain, project, acco
     second = succeeded(run(
         "initiator", "create", "--account", "TEST::1", *at, "--spec", files["spec"], "--initial-model", fused_file,
         "--test-set", files["test"], "--reward", "0.5 ether", "--window", WINDOW, "--parent", task,
-        *private("boss"),
+        *private("boss"), "--allow-private-uri",
     ))
     task_2 = int(_value(second, "task id"))
     succeeded(run("initiator", "cancel", "--account", "TEST::1", *at, "--task", task_2))

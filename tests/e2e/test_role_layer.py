@@ -13,10 +13,11 @@ import pytest
 
 from content import LocalStore
 from learning_market.checks import PreflightRefusal, Reason, eth
-from learning_market.cli import explained
 from learning_market.commitments import model_commitment
 from learning_market.keyring import Keyring, KeyringError, ModelSecret
 from learning_market.market import MarketClient
+from learning_market.nodes import ApeNode
+from learning_market.options import explained
 from learning_market.phases import BPS, Phase
 from learning_market.roles.anyone import Participant
 from learning_market.roles.contributor import Contributor
@@ -75,7 +76,7 @@ def data(tmp_path_factory) -> dict[str, Any]:
 
 @pytest.fixture
 def client(market, chain) -> MarketClient:
-    return MarketClient(market, chain)
+    return MarketClient(ApeNode(market, chain))
 
 
 @pytest.fixture
@@ -86,10 +87,12 @@ def store(tmp_path) -> LocalStore:
 
 @pytest.fixture
 def role(client, store, tmp_path):
-    """A role object for an account: each with its own keyring, like a separate machine."""
+    """A role object for an account: each with its own keyring, like a separate machine; the store is
+    shared, so its file:// URIs may go on chain."""
 
     def make(kind: type[Participant], account: Any) -> Any:
-        return kind(client, account, store, Keyring(tmp_path / "keys" / str(account.address)))
+        keys = Keyring(tmp_path / "keys" / str(account.address))
+        return kind(client, account, store, keys, allow_private_uri=True)
 
     return make
 
@@ -212,14 +215,14 @@ def test_reveal_model__publish_store__puts_the_model_there_only_at_the_reveal(
     chain, market, client, task, contributors, tmp_path
 ):
     private, public = LocalStore(tmp_path / "private"), LocalStore(tmp_path / "public")
-    alice = Contributor(client, contributors[0], private, Keyring(tmp_path / "alice-keys"))
+    alice = Contributor(client, contributors[0], private, Keyring(tmp_path / "alice-keys"), publish=public)
     digest = private.put(_model_file(1))
     alice.commit(task.task_id, digest)
     assert not public.path(digest).exists()
     client.advance_past(task.params.commit_deadline)
     block = chain.blocks.head.number
 
-    index = alice.reveal(task.task_id, publish=public)
+    index = alice.reveal(task.task_id)
 
     assert public.get(digest) == private.get(digest)
     (log,) = list(market.ModelRevealed.range(block + 1, chain.blocks.head.number + 1))

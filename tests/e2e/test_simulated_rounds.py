@@ -25,7 +25,7 @@ def simulate(project, accounts, chain, deployer, tmp_path: Path):
         participants = local_accounts(accounts, chain, 1 + config.contributors + config.verifiers)
         return run_simulation(
             config, market, chain, participants, LocalStore(tmp_path / "store"), tmp_path / "keyrings",
-            log=lambda _: None, progress=False,
+            log=lambda _: None, actions=False,
         )
 
     return run

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
+from learning_market.rpc import Abi, JsonRpc
 from tools.gasbench import (
     BEGIN,
     CLAIM_WRITES,
@@ -21,7 +22,6 @@ from tools.gasbench import (
     score_reveal_writes,
     write_section,
 )
-from tools.rpc import Abi, JsonRpc
 
 SMALL, LARGE = (2, 1), (4, 3)  # contributors, verifiers
 

@@ -12,7 +12,7 @@ model, cannot afford that, so this client talks to anvil directly:
 - an action that simulates cleanly is sent with `eth_sendTransaction` from anvil's unlocked
   test account at gas price 0, so balances move by the values sent and paid, to the wei.
 
-The transport and the ABI codec are `tools.rpc`'s, shared with the gas benchmark.
+The transport and the ABI codec are `learning_market.rpc`'s, shared with the gas benchmark.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from tools.rpc import Abi, JsonRpc, Reverted
+from learning_market.rpc import Abi, JsonRpc, Reverted
 
 GAS_LIMIT = 5_000_000
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from learning_market.market import MarketClient
+from learning_market.nodes import ApeNode
 from learning_market.phases import Phase, Role, TaskParams
 from learning_market.refusals import SENTENCES, explain
 
@@ -63,7 +64,7 @@ def test_refusal_table__a_sentence_for_every_custom_error_of_the_abi(market):
 
 
 def test_market_client__caps_and_window__read_from_the_contract(market, chain):
-    client = MarketClient(market, chain)
+    client = MarketClient(ApeNode(market, chain))
 
     assert (client.max_contributors_cap, client.max_verifiers_cap) == (
         market.MAX_CONTRIBUTORS_CAP(), market.MAX_VERIFIERS_CAP()
