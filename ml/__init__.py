@@ -12,7 +12,7 @@ from ml.data import (
     split_dataset,
 )
 from ml.evaluate import accuracy_bps, predict_logits
-from ml.fusion import STRATEGIES, FusionError, fuse
+from ml.fusion import STRATEGIES, Exclusion, FusionError, FusionResult, FusionSettings, fuse, fuse_models
 from ml.modelfile import (
     CidError,
     ModelFileError,
@@ -32,7 +32,7 @@ from ml.models import (
 )
 from ml.spec import SpecError, TaskSpec
 from ml.store import ContentStore, IpfsHttpStore, LocalStore, StoreError
-from ml.train import EpochMetrics, GradientTransform, TrainConfig, TrainResult, set_seed, train
+from ml.train import EpochMetrics, TrainConfig, TrainResult, set_seed, train
 
 __all__ = [
     "STRATEGIES",
@@ -44,7 +44,6 @@ __all__ = [
     "DatasetError",
     "EpochMetrics",
     "FusionError",
-    "GradientTransform",
     "IpfsHttpStore",
     "LocalStore",
     "Model",

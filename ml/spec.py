@@ -16,6 +16,7 @@ from ml.models import (
     expected_tensors,
     io_signature,
 )
+from ml.privacy import PrivacyConfig, PrivacyError
 from ml.train import TrainConfig
 
 SPEC_VERSION = 1
@@ -102,7 +103,7 @@ class TaskSpec:
             "architecture": self.architecture,
         }
         if self.training is not None:
-            document["training"] = dataclasses.asdict(self.training)
+            document["training"] = training_document(self.training)
         if self.initial_model is not None:
             document["initial_model"] = "0x" + self.initial_model.hex()
         text = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -160,19 +161,42 @@ def _check_architecture(
     return normalised
 
 
+def training_document(config: TrainConfig) -> dict[str, Any]:
+    """The `training` section of a spec: every field of the config that is set (None is left out)."""
+    document = {
+        key: value for key, value in dataclasses.asdict(config).items() if value is not None
+    }
+    return document
+
+
 def _training(hint: Any) -> TrainConfig:
-    if not isinstance(hint, dict):
-        raise SpecError("training", f"must be an object, got {hint!r}")
-    known = [f.name for f in dataclasses.fields(TrainConfig)]
-    for key, value in hint.items():
-        if key not in known:
-            raise SpecError(f"training.{key}", f"unknown field; expected some of {known}")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise SpecError(f"training.{key}", f"must be finite, got {value}")
+    fields = _known_fields("training", hint, TrainConfig)
+    if "privacy" in fields:
+        fields["privacy"] = _privacy(fields["privacy"])
     try:
-        return TrainConfig(**hint)
+        return TrainConfig(**fields)
     except ValueError as error:
         raise SpecError(f"training.{str(error).split()[0]}", str(error)) from error
+
+
+def _privacy(section: Any) -> PrivacyConfig:
+    fields = _known_fields("training.privacy", section, PrivacyConfig)
+    try:
+        return PrivacyConfig(**fields)
+    except PrivacyError as error:
+        raise SpecError(f"training.privacy.{str(error).split()[0]}", str(error)) from error
+
+
+def _known_fields(where: str, section: Any, config: type) -> dict[str, Any]:
+    if not isinstance(section, dict):
+        raise SpecError(where, f"must be an object, got {section!r}")
+    known = [f.name for f in dataclasses.fields(config)]
+    for key, value in section.items():
+        if key not in known:
+            raise SpecError(f"{where}.{key}", f"unknown field; expected some of {known}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SpecError(f"{where}.{key}", f"must be finite, got {value}")
+    return dict(section)
 
 
 def _digest(value: Any) -> bytes:
