@@ -25,7 +25,7 @@ from ml.models import Architecture
 from ml.train import TrainConfig
 
 # MNIST-1D as generated here: the package's default transformations and seed, more examples
-MNIST1D_EXAMPLES = 12_000
+MNIST1D_EXAMPLES = 24_000
 MNIST1D_SEED = 42
 
 
@@ -39,6 +39,7 @@ class DatasetRecipe:
     architectures: Mapping[str, Architecture]  # "logistic", "mlp", "cnn"
     default_architecture: str  # the one a task on this dataset asks for
     training: TrainConfig  # one contributor's training in one round
+    central_training: TrainConfig  # the benchmarks' reference: one model on all the data
     val_fraction: float  # the initiator's validation set (fusion weights, stacking, distillation)
     test_fraction: float  # the verifiers' test sets (cut into one per round in a simulation)
 
@@ -49,7 +50,7 @@ class DatasetRecipe:
 
 
 def load_mnist1d() -> Dataset:
-    """MNIST-1D (12,000 signals of length 40, ten classes), shaped (n, 1, 40), generated locally.
+    """MNIST-1D (24,000 signals of length 40, ten classes), shaped (n, 1, 40), generated locally.
 
     `mnist1d.data.make_dataset` with the package's default transformations and seed 42, with
     its train and test parts joined (split them with `split_dataset`). Takes about 5 seconds,
@@ -96,18 +97,20 @@ _RECIPES: dict[str, DatasetRecipe] = {
             architectures=_architectures([1, 8, 8], {"name": "cnn", "channels": [8, 16]}, [64]),
             default_architecture="mlp",
             training=TrainConfig(steps=100, batch_size=32, lr=0.05),
+            central_training=TrainConfig(steps=3000, batch_size=32, lr=0.05),
             val_fraction=0.15,
             test_fraction=0.25,
         ),
         DatasetRecipe(
             name="mnist1d",
-            description="MNIST-1D: 12,000 generated 1-d signals where convolutions matter",
+            description="MNIST-1D: 24,000 generated 1-d signals where convolutions matter",
             load=load_mnist1d,
             architectures=_architectures(
                 [1, 40], {"name": "cnn1d", "channels": [25, 25, 25], "kernel_size": 5}, [100, 100]
             ),
             default_architecture="cnn",
-            training=TrainConfig(steps=300, batch_size=32, lr=0.02),
+            training=TrainConfig(steps=500, batch_size=32, lr=0.05),
+            central_training=TrainConfig(steps=10_000, batch_size=32, lr=0.02),
             val_fraction=0.1,
             test_fraction=0.25,
         ),

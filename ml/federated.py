@@ -17,10 +17,28 @@ import numpy as np
 
 from ml.attacks import Attack, attack_success_bps, poison, scale_update
 from ml.data import Dataset
+from ml.distill import DistillConfig
 from ml.evaluate import accuracy_bps, correct_predictions
 from ml.fusion import FusionSettings, fuse_models
 from ml.models import Model
+from ml.privacy import PrivacySpent
 from ml.train import TrainConfig, train
+
+
+# The fusions a multi-round task can use, by name: a strategy and its settings. Robust ones fuse
+# the updates from the round's initial model, clipped to their median norm; output-level ones
+# are distilled into the task's architecture on the initiator's validation inputs, so that the
+# next round starts from a model of the same size.
+FUSIONS: dict[str, tuple[str, FusionSettings]] = {
+    "average": ("average", FusionSettings()),
+    "average+clip": ("average", FusionSettings(clip_updates=True)),
+    "median+clip": ("median", FusionSettings(clip_updates=True)),
+    "trimmed_mean+clip": ("trimmed_mean", FusionSettings(clip_updates=True, trim_fraction=0.3)),
+    "krum": ("krum", FusionSettings(num_byzantine=3)),
+    "ensemble+distil": ("ensemble", FusionSettings(distillation=DistillConfig())),
+    "stacking+distil": ("stacking", FusionSettings(distillation=DistillConfig())),
+}
+DEFAULT_FUSION = "median+clip"
 
 
 @dataclass(frozen=True)
@@ -38,6 +56,7 @@ class RoundRecord:
     """What one round gave: the fused model's test accuracy, and the best single model's."""
 
     round: int
+    model: Model  # the fused model: the next round's initial model
     fused_bps: int
     best_single_bps: int
     attack_success_bps: int | None  # of the fused model, for a targeted attack
@@ -45,6 +64,7 @@ class RoundRecord:
     fused_correct: np.ndarray  # per test example: did the fused model get it right
     best_correct: np.ndarray  # the same for the best single model
     training_seconds: float  # all contributors' training this round, on this machine
+    privacy: tuple[PrivacySpent | None, ...]  # per contributor: what DP training spent, if used
 
 
 def contributor_seed(seed: int, round_number: int, contributor: int) -> int:
@@ -71,18 +91,17 @@ def run_rounds(
     current, records = initial, []
     for number in range(1, rounds + 1):
         started = time.process_time()
-        models = []
+        models, spent = [], []
         for i, shard in enumerate(data):
             model = copy.deepcopy(current)
             local = replace(config.training, seed=contributor_seed(seed, number, i))
-            train(model.module, shard, local, progress=False)
+            spent.append(train(model.module, shard, local, progress=False).privacy)
             if i in attacks and attacks[i].poisons_updates:
                 model = scale_update(model, current, attacks[i].scale)
             models.append(model)
         seconds = time.process_time() - started
         weights = [max(0, accuracy_bps(m.module, validation) - config.baseline_bps) for m in models]
         if sum(weights) == 0:  # nobody was paid: the round changes nothing
-            weights = [0] * len(models)
             fused_model, fused_indices = current, ()
         else:
             result = fuse_models(
@@ -99,6 +118,7 @@ def run_rounds(
         best = int(np.argmax(scores))
         record = RoundRecord(
             round=number,
+            model=fused_model,
             fused_bps=accuracy_bps(fused_model.module, test),
             best_single_bps=scores[best],
             attack_success_bps=attack_success_bps(fused_model.module, test, targeted)
@@ -108,6 +128,7 @@ def run_rounds(
             fused_correct=correct_predictions(fused_model.module, test),
             best_correct=correct_predictions(models[best].module, test),
             training_seconds=seconds,
+            privacy=tuple(spent),
         )
         records.append(record)
         if on_round is not None:

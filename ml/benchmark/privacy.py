@@ -1,0 +1,134 @@
+"""Privacy: test accuracy against epsilon, for one contributor alone and for all in rounds.
+
+Alone: a contributor holding n examples trains the task's initial model by DP-SGD (clip each
+example's gradient to norm 1, add Gaussian noise, RDP accountant, delta = 1e-5) at each target
+epsilon, for as many steps as without privacy. In rounds: every contributor trains every round
+at the given epsilon per round; its data's epsilon over all rounds is their composition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+import sys
+from dataclasses import replace
+
+from tqdm import tqdm
+
+from ml.benchmark.common import commit, markdown, percent, prepare
+from ml.evaluate import accuracy_bps
+from ml.federated import DEFAULT_FUSION, FUSIONS, RoundsConfig, run_rounds
+from ml.privacy import PrivacyConfig, PrivacySpent, epsilon_spent
+from ml.train import TrainConfig, train
+
+DELTA = 1e-5
+
+
+def _epsilons(text: str) -> list[float]:
+    return [math.inf if part == "inf" else float(part) for part in text.split(",") if part]
+
+
+def _config(base: TrainConfig, epsilon: float) -> TrainConfig:
+    privacy = None if math.isinf(epsilon) else PrivacyConfig(target_epsilon=epsilon, delta=DELTA)
+    return replace(base, privacy=privacy)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `privacy` command's options."""
+    parser.add_argument("--dataset", default="mnist1d")
+    parser.add_argument("--epsilons", default="inf,8,3,1", help="targets; inf: no privacy")
+    parser.add_argument("--examples", default="1000,4000", help="alone: the contributor's data")
+    parser.add_argument("--alone-steps", type=int, default=2000, help="alone: training steps")
+    parser.add_argument("--contributors", type=int, default=10, help="rounds: how many")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds: how many (0: none)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def main(args: argparse.Namespace) -> str:
+    """Run, and return the tables (with the commit they were measured at)."""
+    epsilons = _epsilons(args.epsilons)
+    sizes = [int(n) for n in args.examples.split(",") if n]
+    rounds = 1 if args.quick else args.rounds
+    steps = 10 if args.quick else args.alone_steps
+    setup = prepare(args.dataset, args.contributors, "iid", args.seed)
+    total = len(sizes) * len(epsilons) + len(epsilons) * rounds
+    alone_rows, round_rows = [], []
+    with tqdm(total=total, desc="privacy", file=sys.stderr) as bar:
+        for size in sizes:
+            data = setup.train.subset(list(range(size)))
+            plain = None
+            for epsilon in epsilons:
+                model = copy.deepcopy(setup.initial)
+                config = _config(replace(setup.recipe.training, steps=steps), epsilon)
+                result = train(model.module, data, config, progress=False)
+                accuracy = accuracy_bps(model.module, setup.test)
+                plain = accuracy if math.isinf(epsilon) else plain
+                alone_rows.append(_row(size, epsilon, result.privacy, accuracy, plain, steps))
+                bar.update()
+        training = setup.recipe.training
+        if args.quick:
+            training = replace(training, steps=5)
+        strategy, settings = FUSIONS[DEFAULT_FUSION]
+        plain_curve = None
+        for epsilon in epsilons:
+            records = run_rounds(
+                setup.initial,
+                setup.shards,
+                setup.validation,
+                setup.test,
+                RoundsConfig(strategy, _config(training, epsilon), settings),
+                rounds,
+                seed=args.seed,
+                on_round=lambda _: bar.update(),
+            )
+            spent = [r.privacy[0] for r in records if r.privacy[0] is not None]
+            curve = [r.fused_bps for r in records]
+            plain_curve = curve if math.isinf(epsilon) else plain_curve
+            total_epsilon = epsilon_spent(spent, DELTA) if spent else math.inf
+            round_rows.append(
+                [
+                    _epsilon(epsilon),
+                    _epsilon(total_epsilon),
+                    *(percent(c) for c in curve),
+                    f"{(curve[-1] - plain_curve[-1]) / 100:+.1f}" if plain_curve else "n/a",
+                ]
+            )
+    shard = min(len(s) for s in setup.shards)
+    intro = f"Measured at commit {commit()}: {args.dataset}, delta {DELTA}, seed {args.seed}.\n\n"
+    alone = markdown(
+        ["examples", "target epsilon", "epsilon spent", "noise multiplier", "steps", "test accuracy %", "cost (points)"],
+        alone_rows,
+    )
+    fusion = (
+        f"\nIn rounds: {args.contributors} contributors (at least {shard} examples each), IID, "
+        f"every one training with DP every round, fused by {DEFAULT_FUSION}:\n\n"
+    )
+    in_rounds = markdown(
+        [
+            "epsilon per round",
+            f"epsilon over {rounds} rounds",
+            *(f"r{r}" for r in range(1, rounds + 1)),
+            "cost at the last round (points)",
+        ],
+        round_rows,
+    )
+    return intro + "Alone, from the initial model:\n\n" + alone + fusion + in_rounds
+
+
+def _row(
+    size: int, target: float, spent: PrivacySpent | None, accuracy: int, plain: int | None, steps: int
+) -> list[object]:
+    return [
+        size,
+        _epsilon(target),
+        _epsilon(spent.epsilon) if spent else "inf",
+        f"{spent.noise_multiplier:.2f}" if spent else "0",
+        steps,
+        percent(accuracy),
+        f"{(accuracy - plain) / 100:+.1f}" if plain is not None else "n/a",
+    ]
+
+
+def _epsilon(value: float) -> str:
+    return "inf (no DP)" if math.isinf(value) else f"{value:.2f}"
