@@ -109,8 +109,8 @@ _RECIPES: dict[str, DatasetRecipe] = {
                 [1, 40], {"name": "cnn1d", "channels": [25, 25, 25], "kernel_size": 5}, [100, 100]
             ),
             default_architecture="cnn",
-            training=TrainConfig(steps=500, batch_size=32, lr=0.05),
-            central_training=TrainConfig(steps=10_000, batch_size=32, lr=0.02),
+            training=TrainConfig(steps=1000, batch_size=32, lr=0.05),
+            central_training=TrainConfig(steps=30_000, batch_size=32, lr=0.01),
             val_fraction=0.1,
             test_fraction=0.25,
         ),
