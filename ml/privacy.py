@@ -8,6 +8,7 @@ Opacus is imported on first use: it takes about two seconds to load.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Iterator, Sequence
@@ -106,8 +107,13 @@ def composed_guarantee(trainings: Sequence[PrivacySpent], delta: float) -> Priva
     return PrivacyGuarantee(epsilon_spent(trainings, delta), delta)
 
 
+@functools.cache
 def noise_multiplier_for(config: PrivacyConfig, sample_rate: float, steps: int) -> float:
-    """The smallest noise multiplier (to 0.01 in epsilon) that keeps `steps` steps within budget."""
+    """The smallest noise multiplier (to 0.01 in epsilon) that keeps `steps` steps within budget.
+
+    A binary search over the accountant (about a second); cached, since every round of a
+    contributor asks the same question.
+    """
     from opacus.accountants.utils import get_noise_multiplier
 
     try:

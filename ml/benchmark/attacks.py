@@ -79,6 +79,11 @@ def main(args: argparse.Namespace) -> str:
                     on_round=lambda _: bar.update(),
                 )
                 clean[(kind, fusion)] = records[-1].fused_bps
+                bar.write(
+                    f"  {kind} / {fusion}: clean {[percent(r.fused_bps) for r in records]}, "
+                    f"success {[percent(r.attack_success_bps) for r in records]}",
+                    file=sys.stderr,
+                )
                 rates = [r.attack_success_bps for r in records]
                 success[(kind, fusion)] = (
                     (rates[-1], max(rates)) if rates[-1] is not None else (None, None)

@@ -49,7 +49,7 @@ def main(args: argparse.Namespace) -> str:
     """Run, and return the tables (with the commit they were measured at)."""
     epsilons = _epsilons(args.epsilons)
     sizes = [int(n) for n in args.examples.split(",") if n]
-    rounds = 1 if args.quick else args.rounds
+    rounds = min(1, args.rounds) if args.quick else args.rounds
     steps = 10 if args.quick else args.alone_steps
     setup = prepare(args.dataset, args.contributors, "iid", args.seed)
     total = len(sizes) * len(epsilons) + len(epsilons) * rounds
@@ -65,13 +65,14 @@ def main(args: argparse.Namespace) -> str:
                 accuracy = accuracy_bps(model.module, setup.test)
                 plain = accuracy if math.isinf(epsilon) else plain
                 alone_rows.append(_row(size, epsilon, result.privacy, accuracy, plain, steps))
+                bar.write("  " + " | ".join(map(str, alone_rows[-1])), file=sys.stderr)
                 bar.update()
         training = setup.recipe.training
         if args.quick:
             training = replace(training, steps=5)
         strategy, settings = FUSIONS[DEFAULT_FUSION]
         plain_curve = None
-        for epsilon in epsilons:
+        for epsilon in epsilons if rounds else []:
             records = run_rounds(
                 setup.initial,
                 setup.shards,
@@ -113,7 +114,8 @@ def main(args: argparse.Namespace) -> str:
         ],
         round_rows,
     )
-    return intro + "Alone, from the initial model:\n\n" + alone + fusion + in_rounds
+    alone = "Alone, from the initial model:\n\n" + alone
+    return intro + alone + (fusion + in_rounds if rounds else "")
 
 
 def _row(

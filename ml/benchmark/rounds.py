@@ -53,17 +53,17 @@ def run(args: argparse.Namespace) -> list[Row]:
         for steps in (args.steps or [None])
     ]
     rows: list[Row] = []
-    central: dict[tuple[str, str], tuple[int, object]] = {}
+    central: dict[str, tuple[int, object]] = {}  # the split of the data is the same for every shard scheme
     with tqdm(total=len(jobs) * args.rounds, desc="rounds", unit="round", file=sys.stderr) as bar:
         for dataset, split, fusion, steps in jobs:
             setup = prepare(dataset, args.contributors, split, args.seed)
-            if (dataset, split) not in central:
+            if dataset not in central:
                 model = train_central(setup)
-                central[(dataset, split)] = (
+                central[dataset] = (
                     accuracy_bps(model.module, setup.test),
                     correct_predictions(model.module, setup.test),
                 )
-            central_bps, central_correct = central[(dataset, split)]
+            central_bps, central_correct = central[dataset]
             training = setup.recipe.training
             if steps is not None:
                 training = replace(training, steps=steps)
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> list[Row]:
                 config,
                 args.rounds,
                 seed=args.seed,
-                on_round=lambda _: bar.update(),
+                on_round=lambda record: _progress(bar, record),
             )
             last = records[-1]
             rows.append(
@@ -94,6 +94,11 @@ def run(args: argparse.Namespace) -> list[Row]:
                 )
             )
     return rows
+
+
+def _progress(bar: tqdm, record: RoundRecord) -> None:
+    bar.update()
+    bar.write(f"  round {record.round}: fused {percent(record.fused_bps)}%", file=sys.stderr)
 
 
 def table(rows: Sequence[Row], rounds: int) -> str:
