@@ -11,7 +11,11 @@ from ml.data import (
     shard_dataset,
     split_dataset,
 )
-from ml.evaluate import accuracy_bps, predict_logits
+from ml.attacks import ATTACKS, Attack, AttackError, attack_success_bps, corner_trigger, poison, scale_update
+from ml.datasets import DatasetRecipe, dataset_names, dataset_recipe, load_dataset, load_mnist1d
+from ml.distill import DistillConfig, distill
+from ml.evaluate import accuracy_bps, correct_predictions, predict_logits
+from ml.federated import DEFAULT_FUSION, FUSIONS, RoundRecord, RoundsConfig, run_rounds
 from ml.fusion import STRATEGIES, Exclusion, FusionError, FusionResult, FusionSettings, fuse, fuse_models
 from ml.modelfile import (
     CidError,
@@ -30,44 +34,86 @@ from ml.models import (
     build_model,
     register_architecture,
 )
+from ml.privacy import (
+    PrivacyConfig,
+    PrivacyError,
+    PrivacyGuarantee,
+    PrivacySpent,
+    composed_guarantee,
+    epsilon_spent,
+)
 from ml.spec import SpecError, TaskSpec
+from ml.stats import Interval, accuracy_interval, paired_difference
 from ml.store import ContentStore, IpfsHttpStore, LocalStore, StoreError
 from ml.train import EpochMetrics, TrainConfig, TrainResult, set_seed, train
 
 __all__ = [
+    "ATTACKS",
+    "DEFAULT_FUSION",
+    "FUSIONS",
     "STRATEGIES",
     "Architecture",
     "ArchitectureError",
+    "Attack",
+    "AttackError",
     "CidError",
     "ContentStore",
     "Dataset",
     "DatasetError",
+    "DatasetRecipe",
+    "DistillConfig",
     "EpochMetrics",
+    "Exclusion",
     "FusionError",
+    "FusionResult",
+    "FusionSettings",
+    "Interval",
     "IpfsHttpStore",
     "LocalStore",
     "Model",
     "ModelFileError",
+    "PrivacyConfig",
+    "PrivacyError",
+    "PrivacyGuarantee",
+    "PrivacySpent",
+    "RoundRecord",
+    "RoundsConfig",
     "SpecError",
     "StoreError",
     "TaskSpec",
     "TrainConfig",
     "TrainResult",
     "accuracy_bps",
+    "accuracy_interval",
     "architecture_names",
+    "attack_success_bps",
     "build_model",
     "cid_to_digest",
+    "composed_guarantee",
+    "corner_trigger",
+    "correct_predictions",
+    "dataset_names",
+    "dataset_recipe",
     "decode_dataset",
     "decode_model",
     "digest_to_cid",
+    "distill",
     "encode_dataset",
     "encode_model",
+    "epsilon_spent",
     "flip_labels",
     "fuse",
+    "fuse_models",
+    "load_dataset",
     "load_digits",
+    "load_mnist1d",
     "load_npz",
+    "paired_difference",
+    "poison",
     "predict_logits",
     "register_architecture",
+    "run_rounds",
+    "scale_update",
     "set_seed",
     "sha256_digest",
     "shard_dataset",

@@ -163,10 +163,7 @@ def _check_architecture(
 
 def training_document(config: TrainConfig) -> dict[str, Any]:
     """The `training` section of a spec: every field of the config that is set (None is left out)."""
-    document = {
-        key: value for key, value in dataclasses.asdict(config).items() if value is not None
-    }
-    return document
+    return {key: value for key, value in dataclasses.asdict(config).items() if value is not None}
 
 
 def _training(hint: Any) -> TrainConfig:

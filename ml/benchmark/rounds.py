@@ -115,6 +115,7 @@ def table(rows: Sequence[Row], rounds: int) -> str:
         "last - best single [95% CI]",
         "last - central [95% CI]",
         "model KB",
+        "training CPU s/round",
     ]
     body = [
         [
@@ -129,6 +130,7 @@ def table(rows: Sequence[Row], rounds: int) -> str:
             str(paired_difference(row.records[-1].fused_correct, row.records[-1].best_correct)),
             row.central_gap,
             f"{row.model_bytes / 1000:.1f}",
+            f"{sum(r.training_seconds for r in row.records) / len(row.records):.1f}",
         ]
         for row in rows
     ]
