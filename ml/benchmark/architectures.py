@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> str:
     """Run, and return the table (with the commit it was measured at)."""
+    measured_at = commit()  # before the run: the code that ran
     datasets = [name for name in args.datasets.split(",") if name]
     rows = []
     with tqdm(total=3 * len(datasets), desc="architectures", file=sys.stderr) as bar:
@@ -75,4 +76,4 @@ def main(args: argparse.Namespace) -> str:
         "test accuracy % [95% CI]",
         "CPU s (1 thread)",
     ]
-    return f"Measured at commit {commit()}, seed {args.seed}.\n\n" + markdown(header, rows, "lll")
+    return f"Measured at commit {measured_at}, seed {args.seed}.\n\n" + markdown(header, rows, "lll")

@@ -51,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> str:
     """Run, and return the tables (with the commit they were measured at)."""
+    measured_at = commit()  # before the run: the code that ran
     kinds = [k for k in args.attacks.split(",") if k]
     fusions = [f for f in args.fusions.split(",") if f]
     rounds = 1 if args.quick else args.rounds
@@ -98,7 +99,7 @@ def main(args: argparse.Namespace) -> str:
         if success[(kind, fusions[0])][0] is not None
     ]
     intro = (
-        f"Measured at commit {commit()}: {args.dataset}, {args.split} shards, "
+        f"Measured at commit {measured_at}: {args.dataset}, {args.split} shards, "
         f"{args.contributors} contributors of which {attackers} attack ({list(map(int, chosen))}), "
         f"{rounds} rounds, seed {args.seed}.\n\n"
     )

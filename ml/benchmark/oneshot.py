@@ -193,6 +193,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> str:
     """Run, and return the table (with the commit it was measured at)."""
+    measured_at = commit()  # before the run: the code that ran
     contributors = [int(n) for n in args.contributors.split(",")]
     seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
     training = dataset_recipe(args.dataset).training
@@ -200,4 +201,4 @@ def main(args: argparse.Namespace) -> str:
         training = replace(training, steps=20 if args.quick else args.steps)
     config = BenchmarkConfig(dataset=args.dataset, train=training)
     table = markdown_table(run_benchmark(contributors, seeds, config))
-    return f"Measured at commit {commit()} on {args.dataset}.\n\n" + table
+    return f"Measured at commit {measured_at} on {args.dataset}.\n\n" + table

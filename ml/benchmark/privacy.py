@@ -47,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> str:
     """Run, and return the tables (with the commit they were measured at)."""
+    measured_at = commit()  # before the run: the code that ran
     epsilons = _epsilons(args.epsilons)
     sizes = [int(n) for n in args.examples.split(",") if n]
     rounds = min(1, args.rounds) if args.quick else args.rounds
@@ -96,7 +97,7 @@ def main(args: argparse.Namespace) -> str:
                 ]
             )
     shard = min(len(s) for s in setup.shards)
-    intro = f"Measured at commit {commit()}: {args.dataset}, delta {DELTA}, seed {args.seed}.\n\n"
+    intro = f"Measured at commit {measured_at}: {args.dataset}, delta {DELTA}, seed {args.seed}.\n\n"
     alone = markdown(
         ["examples", "target epsilon", "epsilon spent", "noise multiplier", "steps", "test accuracy %", "cost (points)"],
         alone_rows,

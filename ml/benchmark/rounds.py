@@ -179,10 +179,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> str:
     """Run, and return the table (with the commit it was measured at)."""
+    measured_at = commit()  # before the run: the code that ran
     rows = run(args)
     if args.plot:
         plot(rows, args.plot)
-    return f"Measured at commit {commit()}, seed {args.seed}.\n\n" + table(rows, args.rounds)
+    return f"Measured at commit {measured_at}, seed {args.seed}.\n\n" + table(rows, args.rounds)
 
 
 def _names(text: str) -> list[str]:
