@@ -40,6 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epsilons", default="inf,8,3,1", help="targets; inf: no privacy")
     parser.add_argument("--examples", default="1000,4000", help="alone: the contributor's data")
     parser.add_argument("--alone-steps", type=int, default=2000, help="alone: training steps")
+    parser.add_argument("--batch-size", type=int, help="alone: batch size (default: the dataset's)")
+    parser.add_argument(
+        "--warm-start",
+        type=int,
+        default=0,
+        help="alone: first train the initial model this many steps on the initiator's validation "
+        "set (no privacy needed: its own data), as a model from earlier rounds would be",
+    )
     parser.add_argument("--contributors", type=int, default=10, help="rounds: how many")
     parser.add_argument("--rounds", type=int, default=5, help="rounds: how many (0: none)")
     parser.add_argument("--seed", type=int, default=0)
@@ -53,6 +61,13 @@ def main(args: argparse.Namespace) -> str:
     rounds = min(1, args.rounds) if args.quick else args.rounds
     steps = 10 if args.quick else args.alone_steps
     setup = prepare(args.dataset, args.contributors, "iid", args.seed)
+    start = copy.deepcopy(setup.initial)
+    if args.warm_start:
+        warm = replace(setup.recipe.training, steps=10 if args.quick else args.warm_start)
+        train(start.module, setup.validation, warm, progress=False)
+    alone_training = replace(setup.recipe.training, steps=steps)
+    if args.batch_size:
+        alone_training = replace(alone_training, batch_size=args.batch_size)
     total = len(sizes) * len(epsilons) + len(epsilons) * rounds
     alone_rows, round_rows = [], []
     with tqdm(total=total, desc="privacy", file=sys.stderr) as bar:
@@ -60,8 +75,8 @@ def main(args: argparse.Namespace) -> str:
             data = setup.train.subset(list(range(size)))
             plain = None
             for epsilon in epsilons:
-                model = copy.deepcopy(setup.initial)
-                config = _config(replace(setup.recipe.training, steps=steps), epsilon)
+                model = copy.deepcopy(start)
+                config = _config(alone_training, epsilon)
                 result = train(model.module, data, config, progress=False)
                 accuracy = accuracy_bps(model.module, setup.test)
                 plain = accuracy if math.isinf(epsilon) else plain
@@ -115,7 +130,16 @@ def main(args: argparse.Namespace) -> str:
         ],
         round_rows,
     )
-    alone = "Alone, from the initial model:\n\n" + alone
+    origin = (
+        f"the initial model trained {10 if args.quick else args.warm_start} steps on the initiator's validation set "
+        f"({percent(accuracy_bps(start.module, setup.test))}% on test)"
+        if args.warm_start
+        else "the untrained initial model"
+    )
+    alone = (
+        f"Alone, from {origin}, batch {alone_training.batch_size}, lr {alone_training.lr}:\n\n"
+        + alone
+    )
     return intro + alone + (fusion + in_rounds if rounds else "")
 
 
