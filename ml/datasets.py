@@ -22,6 +22,7 @@ import numpy as np
 
 from ml.data import Dataset, DatasetError, load_digits
 from ml.models import Architecture
+from ml.privacy import PrivacyConfig
 from ml.train import TrainConfig
 
 # MNIST-1D as generated here: the package's default transformations and seed, more examples
@@ -40,6 +41,7 @@ class DatasetRecipe:
     default_architecture: str  # the one a task on this dataset asks for
     training: TrainConfig  # one contributor's training in one round
     central_training: TrainConfig  # the benchmarks' reference: one model on all the data
+    private_training: TrainConfig  # a round with DP-SGD at epsilon 3 (fine-tuning a warm model)
     val_fraction: float  # the initiator's validation set (fusion weights, stacking, distillation)
     test_fraction: float  # the verifiers' test sets (cut into one per round in a simulation)
 
@@ -98,6 +100,9 @@ _RECIPES: dict[str, DatasetRecipe] = {
             default_architecture="mlp",
             training=TrainConfig(steps=100, batch_size=32, lr=0.05),
             central_training=TrainConfig(steps=3000, batch_size=32, lr=0.05),
+            private_training=TrainConfig(
+                steps=100, batch_size=64, lr=0.05, privacy=PrivacyConfig(target_epsilon=3.0)
+            ),
             val_fraction=0.15,
             test_fraction=0.25,
         ),
@@ -111,6 +116,9 @@ _RECIPES: dict[str, DatasetRecipe] = {
             default_architecture="cnn",
             training=TrainConfig(steps=1000, batch_size=32, lr=0.05),
             central_training=TrainConfig(steps=30_000, batch_size=32, lr=0.01),
+            private_training=TrainConfig(
+                steps=100, batch_size=256, lr=0.05, privacy=PrivacyConfig(target_epsilon=3.0)
+            ),
             val_fraction=0.1,
             test_fraction=0.25,
         ),
