@@ -38,7 +38,7 @@ FUSIONS: dict[str, tuple[str, FusionSettings]] = {
     "ensemble+distil": ("ensemble", FusionSettings(distillation=DistillConfig())),
     "stacking+distil": ("stacking", FusionSettings(distillation=DistillConfig())),
 }
-DEFAULT_FUSION = "median+clip"
+DEFAULT_FUSION = "krum"
 
 
 @dataclass(frozen=True)

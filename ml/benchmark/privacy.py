@@ -3,7 +3,8 @@
 Alone: a contributor holding n examples trains the task's initial model by DP-SGD (clip each
 example's gradient to norm 1, add Gaussian noise, RDP accountant, delta = 1e-5) at each target
 epsilon, for as many steps as without privacy. In rounds: every contributor trains every round
-at the given epsilon per round; its data's epsilon over all rounds is their composition.
+at the given epsilon per round, with the dataset's DP round (`private_training`: few steps of
+large batches); its data's epsilon over all rounds is their composition.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import replace
 from tqdm import tqdm
 
 from ml.benchmark.common import commit, markdown, percent, prepare
+from ml.datasets import DatasetRecipe
 from ml.evaluate import accuracy_bps
 from ml.federated import DEFAULT_FUSION, FUSIONS, RoundsConfig, run_rounds
 from ml.privacy import PrivacyConfig, PrivacySpent, epsilon_spent
@@ -83,9 +85,6 @@ def main(args: argparse.Namespace) -> str:
                 alone_rows.append(_row(size, epsilon, result.privacy, accuracy, plain, steps))
                 bar.write("  " + " | ".join(map(str, alone_rows[-1])), file=sys.stderr)
                 bar.update()
-        training = setup.recipe.training
-        if args.quick:
-            training = replace(training, steps=5)
         strategy, settings = FUSIONS[DEFAULT_FUSION]
         plain_curve = None
         for epsilon in epsilons if rounds else []:
@@ -94,7 +93,7 @@ def main(args: argparse.Namespace) -> str:
                 setup.shards,
                 setup.validation,
                 setup.test,
-                RoundsConfig(strategy, _config(training, epsilon), settings),
+                RoundsConfig(strategy, _round_training(setup.recipe, epsilon, args.quick), settings),
                 rounds,
                 seed=args.seed,
                 on_round=lambda _: bar.update(),
@@ -141,6 +140,15 @@ def main(args: argparse.Namespace) -> str:
         + alone
     )
     return intro + alone + (fusion + in_rounds if rounds else "")
+
+
+def _round_training(recipe: DatasetRecipe, epsilon: float, quick: bool) -> TrainConfig:
+    """The dataset's round without privacy, or its measured DP round at `epsilon`."""
+    if math.isinf(epsilon):
+        config = recipe.training
+    else:
+        config = _config(recipe.private_training, epsilon)
+    return replace(config, steps=5) if quick else config
 
 
 def _row(
