@@ -15,7 +15,7 @@ from ml.attacks import ATTACKS, Attack, AttackError, attack_success_bps, corner_
 from ml.datasets import DatasetRecipe, dataset_names, dataset_recipe, load_dataset, load_mnist1d
 from ml.distill import DistillConfig, distill
 from ml.evaluate import accuracy_bps, correct_predictions, predict_logits
-from ml.federated import DEFAULT_FUSION, FUSIONS, RoundRecord, RoundsConfig, run_rounds
+from ml.federated import DEFAULT_FUSION, FUSIONS, RoundRecord, RoundsConfig, contributor_seed, run_rounds
 from ml.fusion import STRATEGIES, Exclusion, FusionError, FusionResult, FusionSettings, fuse, fuse_models
 from ml.modelfile import (
     CidError,
@@ -90,6 +90,7 @@ __all__ = [
     "build_model",
     "cid_to_digest",
     "composed_guarantee",
+    "contributor_seed",
     "corner_trigger",
     "correct_predictions",
     "dataset_names",
