@@ -1,5 +1,14 @@
 """Off-chain machine learning for the learning market: data, specs, models, files, fusion."""
 
+from ml.attacks import (
+    ATTACKS,
+    Attack,
+    AttackError,
+    attack_success_bps,
+    corner_trigger,
+    poison,
+    scale_update,
+)
 from ml.data import (
     Dataset,
     DatasetError,
@@ -11,12 +20,26 @@ from ml.data import (
     shard_dataset,
     split_dataset,
 )
-from ml.attacks import ATTACKS, Attack, AttackError, attack_success_bps, corner_trigger, poison, scale_update
 from ml.datasets import DatasetRecipe, dataset_names, dataset_recipe, load_dataset, load_mnist1d
 from ml.distill import DistillConfig, distill
 from ml.evaluate import accuracy_bps, correct_predictions, predict_logits
-from ml.federated import DEFAULT_FUSION, FUSIONS, RoundRecord, RoundsConfig, contributor_seed, run_rounds
-from ml.fusion import STRATEGIES, Exclusion, FusionError, FusionResult, FusionSettings, fuse, fuse_models
+from ml.federated import (
+    DEFAULT_FUSION,
+    FUSIONS,
+    RoundRecord,
+    RoundsConfig,
+    contributor_seed,
+    run_rounds,
+)
+from ml.fusion import (
+    STRATEGIES,
+    Exclusion,
+    FusionError,
+    FusionResult,
+    FusionSettings,
+    fuse,
+    fuse_models,
+)
 from ml.modelfile import (
     CidError,
     ModelFileError,

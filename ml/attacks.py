@@ -73,7 +73,9 @@ def stamp(x: np.ndarray, trigger: tuple[float, ...]) -> np.ndarray:
     """A copy of examples `x` with `trigger` written over the last features of each."""
     flat = np.array(x, dtype=np.float32).reshape(len(x), -1)
     if len(trigger) > flat.shape[1]:
-        raise AttackError(f"a trigger of {len(trigger)} values does not fit {flat.shape[1]} features")
+        raise AttackError(
+            f"a trigger of {len(trigger)} values does not fit {flat.shape[1]} features"
+        )
     flat[:, flat.shape[1] - len(trigger) :] = trigger
     return flat.reshape(x.shape)
 

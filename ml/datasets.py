@@ -78,7 +78,9 @@ def _mnist1d() -> Dataset:
     return Dataset(x[:, None, :], y, num_classes=10)
 
 
-def _architectures(input_shape: list[int], cnn: Architecture, hidden: list[int]) -> Mapping[str, Architecture]:
+def _architectures(
+    input_shape: list[int], cnn: Architecture, hidden: list[int]
+) -> Mapping[str, Architecture]:
     io = {"input_shape": input_shape, "num_classes": 10}
     return MappingProxyType(
         {
@@ -94,7 +96,7 @@ _RECIPES: dict[str, DatasetRecipe] = {
     for recipe in (
         DatasetRecipe(
             name="digits",
-            description="scikit-learn's 1,797 8x8 handwritten digits (a toy: every model does well)",
+            description="scikit-learn's 1,797 8x8 handwritten digits (a toy: all models do well)",
             load=load_digits,
             architectures=_architectures([1, 8, 8], {"name": "cnn", "channels": [8, 16]}, [64]),
             default_architecture="mlp",

@@ -37,7 +37,11 @@ class DistillConfig:
             raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
         for name in ("lr", "temperature"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < float("inf"):
+            if (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or not 0 < value < float("inf")
+            ):
                 raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
         if not isinstance(self.momentum, (int, float)) or not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must lie in [0, 1), got {self.momentum!r}")
@@ -63,14 +67,18 @@ def distill(
     optimizer = torch.optim.SGD(student.parameters(), lr=config.lr, momentum=config.momentum)
     student.train()
     done = 0
-    with tqdm(total=config.steps, desc="distil", unit="step", disable=not progress, leave=False) as bar:
+    with tqdm(
+        total=config.steps, desc="distil", unit="step", disable=not progress, leave=False
+    ) as bar:
         while done < config.steps:
             for batch in torch.randperm(len(x), generator=generator).split(config.batch_size):
                 if done == config.steps:
                     break
                 optimizer.zero_grad()
                 log_probabilities = torch.log_softmax(student(x[batch]) / config.temperature, dim=1)
-                loss = nn.functional.kl_div(log_probabilities, targets[batch], reduction="batchmean")
+                loss = nn.functional.kl_div(
+                    log_probabilities, targets[batch], reduction="batchmean"
+                )
                 (loss * config.temperature**2).backward()
                 optimizer.step()
                 done += 1

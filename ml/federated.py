@@ -24,7 +24,6 @@ from ml.models import Model
 from ml.privacy import PrivacySpent
 from ml.train import TrainConfig, train
 
-
 # The fusions a multi-round task can use, by name: a strategy and its settings. Robust ones fuse
 # the updates from the round's initial model, clipped to their median norm; output-level ones
 # are distilled into the task's architecture on the initiator's validation inputs, so that the

@@ -102,7 +102,7 @@ def aggregate_krum(results: list[NDArrays], num_byzantine: int, num_selected: in
 
 
 def clip_updates(updates: list[NDArrays]) -> list[NDArrays]:
-    """Each update (float64 layers) scaled down to at most the median of the updates' L2 norms (over all layers).
+    """Each update (float64 layers) scaled down to at most the median of their L2 norms.
 
     A model-replacement attacker scales its update up so that it survives averaging; clipped to
     what a typical contributor moved, it weighs no more than one honest update.
@@ -116,7 +116,6 @@ def clip_updates(updates: list[NDArrays]) -> list[NDArrays]:
         update if norm <= bound else [layer * (bound / norm) for layer in update]
         for update, norm in zip(updates, norms)
     ]
-
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,9 @@ def fuse_models(
     chosen_weights = [float(weights[i]) for i in kept]
     if strategy in PARAMETER_STRATEGIES:
         if initial is not None and _problem(strategy, initial, reference) is not None:
-            raise FusionError(f"the initial model does not fit: {_problem(strategy, initial, reference)}")
+            raise FusionError(
+                f"the initial model does not fit: {_problem(strategy, initial, reference)}"
+            )
         fused = _fuse_parameters(strategy, chosen, chosen_weights, reference, initial, settings)
         return FusionResult(fused, tuple(kept), exclusions)
     if strategy == "ensemble":
@@ -287,13 +288,14 @@ def _tensor_problem(model: Model) -> str | None:
         return f"architecture cannot be built: {error}"
     found = model.module.state_dict()
     if found.keys() != expected.keys():
-        return (
-            f"tensors {sorted(found)} do not match its architecture's {sorted(expected)}"
-        )
+        return f"tensors {sorted(found)} do not match its architecture's {sorted(expected)}"
     for name, tensor in found.items():
         shape, dtype = expected[name]
         if (tuple(tensor.shape), tensor.dtype) != (shape, dtype):
-            return f"tensor {name!r} is {tuple(tensor.shape)} {tensor.dtype}, its architecture needs {shape} {dtype}"
+            return (
+                f"tensor {name!r} is {tuple(tensor.shape)} {tensor.dtype}, "
+                f"its architecture needs {shape} {dtype}"
+            )
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             return f"tensor {name!r} holds NaN or infinite values"
     return None
@@ -326,7 +328,9 @@ def _fuse_parameters(
         fused = aggregate_trimmed_mean(results, settings.trim_fraction)
     else:
         byzantine = min(settings.num_byzantine, max(0, (len(results) - 3) // 2))
-        selected = len(results) - byzantine if settings.num_selected is None else settings.num_selected
+        selected = (
+            len(results) - byzantine if settings.num_selected is None else settings.num_selected
+        )
         if len(results) < 3:
             fused = aggregate_weighted([(r, 1.0) for r in results])  # Krum needs three models
         else:
@@ -339,7 +343,11 @@ def _fuse_parameters(
 
 
 def _ensemble(models: list[Model], weights: list[float]) -> Model:
-    architecture = {"name": "ensemble", "members": [m.architecture for m in models], "weights": weights}
+    architecture = {
+        "name": "ensemble",
+        "members": [m.architecture for m in models],
+        "weights": weights,
+    }
     return Model(_load(architecture, _member_tensors(models)), architecture)
 
 
@@ -369,15 +377,21 @@ def _stacking(
     return Model(module, architecture)
 
 
-def _student(architecture: Architecture, initial: Model | None, validation: Dataset | None) -> Model:
+def _student(
+    architecture: Architecture, initial: Model | None, validation: Dataset | None
+) -> Model:
     if validation is None:
         raise FusionError("distillation trains on the validation data's inputs: pass validation=")
     if architecture.get("name") in OUTPUT_STRATEGY_ARCHITECTURES:
         raise FusionError(
-            f"distillation needs the task's own architecture to distil into, got {architecture.get('name')!r}"
+            "distillation needs the task's own architecture to distil into, "
+            f"got {architecture.get('name')!r}"
         )
     if initial is None or _problem("average", initial, architecture) is not None:
-        raise FusionError("distillation starts from the round's initial model of the task's architecture: pass initial=")
+        raise FusionError(
+            "distillation starts from the round's initial model of the task's architecture: "
+            "pass initial="
+        )
     _check_validation(validation, *io_signature(architecture))
     return copy.deepcopy(initial)
 

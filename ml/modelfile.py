@@ -110,7 +110,8 @@ def _read_privacy(metadata: dict[str, str]) -> PrivacyGuarantee | None:
         raise ModelFileError(f"{PRIVACY_METADATA_KEY!r} is not JSON: {error}") from error
     if not isinstance(claim, dict) or sorted(claim) != ["delta", "epsilon"]:
         raise ModelFileError(
-            f"{PRIVACY_METADATA_KEY!r} must be an object of exactly epsilon and delta, got {claim!r}"
+            f"{PRIVACY_METADATA_KEY!r} must be an object of exactly epsilon and delta, "
+            f"got {claim!r}"
         )
     try:
         return PrivacyGuarantee(epsilon=claim["epsilon"], delta=claim["delta"])

@@ -93,7 +93,9 @@ def epsilon_spent(trainings: Sequence[PrivacySpent], delta: float) -> float:
     if not trainings:
         return 0.0
     rdp = sum(
-        compute_rdp(q=t.sample_rate, noise_multiplier=t.noise_multiplier, steps=t.steps, orders=RDP_ORDERS)
+        compute_rdp(
+            q=t.sample_rate, noise_multiplier=t.noise_multiplier, steps=t.steps, orders=RDP_ORDERS
+        )
         for t in trainings
     )
     with warnings.catch_warnings():

@@ -162,7 +162,7 @@ def _check_architecture(
 
 
 def training_document(config: TrainConfig) -> dict[str, Any]:
-    """The `training` section of a spec: every field of the config that is set (None is left out)."""
+    """The `training` section of a spec: every field of the config that is set (not None)."""
     return {key: value for key, value in dataclasses.asdict(config).items() if value is not None}
 
 

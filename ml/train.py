@@ -145,7 +145,7 @@ def train(
 def _shuffled_batches(
     examples: int, batch_size: int, steps: int, generator: torch.Generator
 ) -> Iterator[tuple[int, torch.Tensor]]:
-    """(pass, indices) of `steps` batches: passes over a fresh permutation, the last one cut short."""
+    """(pass, indices) of `steps` batches: passes over fresh permutations, the last cut short."""
     step, epoch = 0, 0
     while step < steps:
         epoch += 1

@@ -26,7 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `architectures` command's options."""
     parser.add_argument("--datasets", default="digits,mnist1d")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, help="training steps (default: each dataset's central)")
+    parser.add_argument(
+        "--steps", type=int, help="training steps (default: each dataset's central)"
+    )
 
 
 def main(args: argparse.Namespace) -> str:
@@ -76,4 +78,6 @@ def main(args: argparse.Namespace) -> str:
         "test accuracy % [95% CI]",
         "CPU s (1 thread)",
     ]
-    return f"Measured at commit {measured_at}, seed {args.seed}.\n\n" + markdown(header, rows, "lll")
+    return f"Measured at commit {measured_at}, seed {args.seed}.\n\n" + markdown(
+        header, rows, "lll"
+    )

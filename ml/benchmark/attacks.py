@@ -42,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="mnist1d")
     parser.add_argument("--split", default="iid")
     parser.add_argument("--attacks", default=",".join((NO_ATTACK, *ATTACKS)))
-    parser.add_argument("--fusions", default="average,median+clip,trimmed_mean+clip,krum,ensemble+distil")
+    parser.add_argument(
+        "--fusions", default="average,median+clip,trimmed_mean+clip,krum,ensemble+distil"
+    )
     parser.add_argument("--contributors", type=int, default=10)
     parser.add_argument("--attacker-fraction", type=float, default=0.3)
     parser.add_argument("--rounds", type=int, default=5)
@@ -60,7 +62,9 @@ def main(args: argparse.Namespace) -> str:
     if args.quick:
         training = replace(training, steps=5)
     attackers = max(1, round(args.attacker_fraction * args.contributors))
-    chosen = sorted(np.random.default_rng(args.seed).choice(args.contributors, attackers, replace=False))
+    chosen = sorted(
+        np.random.default_rng(args.seed).choice(args.contributors, attackers, replace=False)
+    )
     clean: dict[tuple[str, str], int] = {}
     success: dict[tuple[str, str], tuple[int | None, int | None]] = {}
     with tqdm(total=len(kinds) * len(fusions) * rounds, desc="attacks", file=sys.stderr) as bar:
@@ -94,7 +98,13 @@ def main(args: argparse.Namespace) -> str:
         [kind, *(_clean_cell(clean, kind, fusion) for fusion in fusions)] for kind in kinds
     ]
     success_rows = [
-        [kind, *(f"{percent(success[(kind, f)][0])} (max {percent(success[(kind, f)][1])})" for f in fusions)]
+        [
+            kind,
+            *(
+                f"{percent(success[(kind, f)][0])} (max {percent(success[(kind, f)][1])})"
+                for f in fusions
+            ),
+        ]
         for kind in kinds
         if success[(kind, fusions[0])][0] is not None
     ]

@@ -60,10 +60,18 @@ def commit() -> str:
     root = Path(__file__).resolve().parents[2]
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
@@ -72,7 +80,7 @@ def commit() -> str:
 
 def markdown(header: Sequence[str], rows: Sequence[Sequence[object]], align: str = "") -> str:
     """A markdown table; `align` gives each column's alignment ('l' or 'r'), default right."""
-    marks = [("---" if (align[i:i + 1] or "r") == "l" else "---:") for i in range(len(header))]
+    marks = [("---" if (align[i : i + 1] or "r") == "l" else "---:") for i in range(len(header))]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(marks) + "|"]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"

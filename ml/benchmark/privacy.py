@@ -93,7 +93,9 @@ def main(args: argparse.Namespace) -> str:
                 setup.shards,
                 setup.validation,
                 setup.test,
-                RoundsConfig(strategy, _round_training(setup.recipe, epsilon, args.quick), settings),
+                RoundsConfig(
+                    strategy, _round_training(setup.recipe, epsilon, args.quick), settings
+                ),
                 rounds,
                 seed=args.seed,
                 on_round=lambda _: bar.update(),
@@ -111,9 +113,19 @@ def main(args: argparse.Namespace) -> str:
                 ]
             )
     shard = min(len(s) for s in setup.shards)
-    intro = f"Measured at commit {measured_at}: {args.dataset}, delta {DELTA}, seed {args.seed}.\n\n"
+    intro = (
+        f"Measured at commit {measured_at}: {args.dataset}, delta {DELTA}, seed {args.seed}.\n\n"
+    )
     alone = markdown(
-        ["examples", "target epsilon", "epsilon spent", "noise multiplier", "steps", "test accuracy %", "cost (points)"],
+        [
+            "examples",
+            "target epsilon",
+            "epsilon spent",
+            "noise multiplier",
+            "steps",
+            "test accuracy %",
+            "cost (points)",
+        ],
         alone_rows,
     )
     fusion = (
@@ -130,7 +142,8 @@ def main(args: argparse.Namespace) -> str:
         round_rows,
     )
     origin = (
-        f"the initial model trained {10 if args.quick else args.warm_start} steps on the initiator's validation set "
+        f"the initial model trained {10 if args.quick else args.warm_start} steps on the "
+        "initiator's validation set "
         f"({percent(accuracy_bps(start.module, setup.test))}% on test)"
         if args.warm_start
         else "the untrained initial model"
@@ -152,7 +165,12 @@ def _round_training(recipe: DatasetRecipe, epsilon: float, quick: bool) -> Train
 
 
 def _row(
-    size: int, target: float, spent: PrivacySpent | None, accuracy: int, plain: int | None, steps: int
+    size: int,
+    target: float,
+    spent: PrivacySpent | None,
+    accuracy: int,
+    plain: int | None,
+    steps: int,
 ) -> list[object]:
     return [
         size,

@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> list[Row]:
         for steps in (args.steps or [None])
     ]
     rows: list[Row] = []
-    central: dict[str, tuple[int, object]] = {}  # the split of the data is the same for every shard scheme
+    central: dict[
+        str, tuple[int, object]
+    ] = {}  # the split of the data is the same for every shard scheme
     with tqdm(total=len(jobs) * args.rounds, desc="rounds", unit="round", file=sys.stderr) as bar:
         for dataset, split, fusion, steps in jobs:
             setup = prepare(dataset, args.contributors, split, args.seed)
@@ -149,7 +151,9 @@ def plot(rows: Sequence[Row], path: str) -> None:
     for axis, (dataset, split) in zip(axes[0], panels):
         for row in rows:
             if (row.dataset, row.split) == (dataset, split):
-                label = row.fusion + (f" ({row.steps} steps)" if len({r.steps for r in rows}) > 1 else "")
+                label = row.fusion + (
+                    f" ({row.steps} steps)" if len({r.steps for r in rows}) > 1 else ""
+                )
                 axis.plot(
                     [r.round for r in row.records],
                     [r.fused_bps / 100 for r in row.records],
@@ -169,7 +173,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `rounds` command's options."""
     parser.add_argument("--datasets", default="mnist1d,digits", type=_names)
     parser.add_argument("--splits", default="iid,dirichlet", type=_names)
-    parser.add_argument("--fusions", default=",".join(FUSIONS), type=_names, help=f"of {list(FUSIONS)}")
+    parser.add_argument(
+        "--fusions", default=",".join(FUSIONS), type=_names, help=f"of {list(FUSIONS)}"
+    )
     parser.add_argument("--steps", type=_ints, help="steps per round (default: each dataset's)")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--contributors", type=int, default=10)

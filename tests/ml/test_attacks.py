@@ -45,7 +45,9 @@ def test_poison__partial_flip__only_the_chosen_share_changes():
     changed = poisoned.y != data.y
     assert abs(changed.mean() - 0.3) < 0.03
     # the chosen examples are the seed's: the same seed, the same ones
-    np.testing.assert_array_equal(poison(data, Attack("partial_flip", fraction=0.3), seed=1).y, poisoned.y)
+    np.testing.assert_array_equal(
+        poison(data, Attack("partial_flip", fraction=0.3), seed=1).y, poisoned.y
+    )
 
 
 def test_poison__targeted_flip__source_becomes_target_and_nothing_else_changes():

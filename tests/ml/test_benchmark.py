@@ -25,17 +25,45 @@ def test_poisoned_and_assumed_byzantine_counts(n, poisoned, byzantine):
         (["architectures", "--datasets", "digits"], 3, ["digits", "logistic"]),
         (["oneshot", "--contributors", "2"], 4, ["iid", "2"]),
         (
-            ["rounds", "--datasets", "digits", "--splits", "iid", "--fusions", "average", "--rounds", "2"],
+            [
+                "rounds",
+                "--datasets",
+                "digits",
+                "--splits",
+                "iid",
+                "--fusions",
+                "average",
+                "--rounds",
+                "2",
+            ],
             1,
             ["digits", "iid", "average"],
         ),
         (
-            ["attacks", "--dataset", "digits", "--attacks", "none,backdoor", "--fusions", "average"],
+            [
+                "attacks",
+                "--dataset",
+                "digits",
+                "--attacks",
+                "none,backdoor",
+                "--fusions",
+                "average",
+            ],
             2 + 1,
             ["none"],
         ),
         (
-            ["privacy", "--dataset", "digits", "--examples", "300", "--epsilons", "inf,3", "--contributors", "3"],
+            [
+                "privacy",
+                "--dataset",
+                "digits",
+                "--examples",
+                "300",
+                "--epsilons",
+                "inf,3",
+                "--contributors",
+                "3",
+            ],
             2 + 2,
             ["300", "inf (no DP)"],
         ),
@@ -52,8 +80,19 @@ def test_main__quick_run__prints_and_writes_the_table_with_its_commit(
     printed = capsys.readouterr().out
     assert printed.strip() == out.read_text().strip()
     assert printed.startswith("Measured at commit ")
-    body = [line for line in printed.splitlines() if line.startswith("| ") and not line.startswith("| ---")]
-    data_rows = [line for line in body if not any(line.startswith(h) for h in ("| dataset", "| shards", "| attack", "| examples", "| epsilon"))]
+    body = [
+        line
+        for line in printed.splitlines()
+        if line.startswith("| ") and not line.startswith("| ---")
+    ]
+    data_rows = [
+        line
+        for line in body
+        if not any(
+            line.startswith(h)
+            for h in ("| dataset", "| shards", "| attack", "| examples", "| epsilon")
+        )
+    ]
     assert len(data_rows) == rows
     assert data_rows[0].strip("| ").split(" | ")[: len(first_cells)] == first_cells
 
@@ -61,7 +100,9 @@ def test_main__quick_run__prints_and_writes_the_table_with_its_commit(
 def test_rounds_within__first_round_close_enough():
     from types import SimpleNamespace
 
-    records = [SimpleNamespace(round=r, fused_bps=bps) for r, bps in enumerate((9000, 9550, 9700), 1)]
+    records = [
+        SimpleNamespace(round=r, fused_bps=bps) for r, bps in enumerate((9000, 9550, 9700), 1)
+    ]
 
     assert rounds_within(records, 9700, 1) == 3
     assert rounds_within(records, 9700, 2) == 2

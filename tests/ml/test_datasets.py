@@ -27,7 +27,9 @@ def test_dataset_names__digits_and_mnist1d():
 
 
 def test_dataset_recipe__unknown__dataset_error_names_the_known_ones():
-    with pytest.raises(DatasetError, match=r"unknown dataset 'cifar'; choose one of \['digits', 'mnist1d'\]"):
+    with pytest.raises(
+        DatasetError, match=r"unknown dataset 'cifar'; choose one of \['digits', 'mnist1d'\]"
+    ):
         dataset_recipe("cifar")
 
 
@@ -71,7 +73,13 @@ def test_dataset_recipe__every_architecture_takes_the_data(name):
 
 def test_cnn1d__three_halving_blocks_then_a_linear_layer():
     module = build_model(
-        {"name": "cnn1d", "input_shape": [1, 40], "num_classes": 10, "channels": [25, 25, 25], "kernel_size": 5}
+        {
+            "name": "cnn1d",
+            "input_shape": [1, 40],
+            "num_classes": 10,
+            "channels": [25, 25, 25],
+            "kernel_size": 5,
+        }
     )
 
     convolutions = [m for m in module if isinstance(m, torch.nn.Conv1d)]
@@ -90,11 +98,20 @@ def test_cnn1d__three_halving_blocks_then_a_linear_layer():
         ({"input_shape": [1, 8, 8]}, r"cnn1d needs input_shape \[channels, length\]"),
         ({"kernel_size": 0}, "kernel_size must be a positive integer"),
         ({"channels": []}, "channels must be a list of at least 1"),
-        ({"input_shape": [1, 2], "channels": [4, 4, 4]}, "3 stride-2 blocks need a longer input than 2"),
+        (
+            {"input_shape": [1, 2], "channels": [4, 4, 4]},
+            "3 stride-2 blocks need a longer input than 2",
+        ),
     ],
 )
 def test_cnn1d__bad_architecture__refused(changes, message):
-    architecture = {"name": "cnn1d", "input_shape": [1, 40], "num_classes": 10, "channels": [8], "kernel_size": 3}
+    architecture = {
+        "name": "cnn1d",
+        "input_shape": [1, 40],
+        "num_classes": 10,
+        "channels": [8],
+        "kernel_size": 3,
+    }
 
     with pytest.raises(ArchitectureError, match=message):
         build_model({**architecture, **changes})

@@ -29,7 +29,9 @@ def test_run_rounds__output_fusion_distilled__ten_rounds_without_growth(
     settings = replace(FUSIONS[f"{strategy}+distil"][1], distillation=DistillConfig(steps=5))
     size = len(encode_model(trained_mlp.module, trained_mlp.architecture))
 
-    records = run_rounds(trained_mlp, shards, val, test, RoundsConfig(strategy, QUICK, settings), 10)
+    records = run_rounds(
+        trained_mlp, shards, val, test, RoundsConfig(strategy, QUICK, settings), 10
+    )
 
     assert [r.round for r in records] == list(range(1, 11))
     for record in records:
@@ -59,7 +61,9 @@ def test_run_rounds__a_targeted_attack_is_measured_every_round(trained_mlp, shar
         trained_mlp, shards, val, test, RoundsConfig("average", QUICK), 2, attacks={2: attack}
     )
 
-    assert all(r.attack_success_bps is not None and 0 <= r.attack_success_bps <= 10_000 for r in records)
+    assert all(
+        r.attack_success_bps is not None and 0 <= r.attack_success_bps <= 10_000 for r in records
+    )
 
 
 def test_run_rounds__with_privacy__each_contributor_reports_what_it_spent(
@@ -85,4 +89,6 @@ def test_fusions__the_default_is_multi_krum_expecting_three_attackers_in_ten():
     strategy, settings = FUSIONS[DEFAULT_FUSION]
 
     assert (strategy, settings.num_byzantine) == ("krum", 3)
-    assert all(name.endswith("distil") for name, (s, _) in FUSIONS.items() if s in ("ensemble", "stacking"))
+    assert all(
+        name.endswith("distil") for name, (s, _) in FUSIONS.items() if s in ("ensemble", "stacking")
+    )

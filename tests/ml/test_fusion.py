@@ -27,12 +27,12 @@ from ml.distill import DistillConfig
 from ml.fusion import (
     PARAMETER_STRATEGIES,
     FusionSettings,
-    clip_updates,
-    fuse_models,
     aggregate_krum,
     aggregate_median,
     aggregate_trimmed_mean,
     aggregate_weighted,
+    clip_updates,
+    fuse_models,
     krum_scores,
 )
 
@@ -325,7 +325,10 @@ def _wrong_shapes(model: Model) -> Model:
     """A model whose tensors do not fit the architecture it names."""
     hidden = model.architecture["hidden_sizes"][0]
     module = torch.nn.Sequential(
-        torch.nn.Flatten(), torch.nn.Linear(64, hidden + 1), torch.nn.ReLU(), torch.nn.Linear(hidden + 1, 10)
+        torch.nn.Flatten(),
+        torch.nn.Linear(64, hidden + 1),
+        torch.nn.ReLU(),
+        torch.nn.Linear(hidden + 1, 10),
     )
     return Model(module, model.architecture)
 
@@ -334,13 +337,24 @@ def _wrong_shapes(model: Model) -> Model:
 def test_fuse_models__parameter_strategy__other_architecture_and_wrong_shapes_excluded_with_reasons(
     trained_mlp, strategy
 ):
-    models = [_logistic(), trained_mlp, _wrong_shapes(trained_mlp), copy.deepcopy(trained_mlp), trained_mlp]
+    models = [
+        _logistic(),
+        trained_mlp,
+        _wrong_shapes(trained_mlp),
+        copy.deepcopy(trained_mlp),
+        trained_mlp,
+    ]
 
-    result = fuse_models(strategy, models, [9000, 5000, 5000, 5000, 0], architecture=trained_mlp.architecture)
+    result = fuse_models(
+        strategy, models, [9000, 5000, 5000, 5000, 0], architecture=trained_mlp.architecture
+    )
 
     assert result.fused == (1, 3)
     assert [e.index for e in result.excluded] == [0, 2, 4]
-    assert "architecture" in result.excluded[0].reason and "fuses parameters of" in result.excluded[0].reason
+    assert (
+        "architecture" in result.excluded[0].reason
+        and "fuses parameters of" in result.excluded[0].reason
+    )
     assert "tensor '1.weight' is (33, 64)" in result.excluded[1].reason
     assert result.excluded[2].reason == "not paid (weight 0)"
     assert _same(result.model, trained_mlp)
@@ -361,17 +375,27 @@ def test_fuse_models__output_strategy__other_classes_excluded(trained_mlp, digit
 
     assert result.fused == (0, 2)
     assert result.excluded[0].index == 1
-    assert "takes input shape [1, 8, 8] with 3 classes, the task [1, 8, 8] with 10" in result.excluded[0].reason
+    assert (
+        "takes input shape [1, 8, 8] with 3 classes, the task [1, 8, 8] with 10"
+        in result.excluded[0].reason
+    )
     assert [m["name"] for m in result.model.architecture["members"]] == ["mlp", "logistic"]
 
 
 def test_fuse_models__nothing_fusable__fusion_error_gives_every_reason(trained_mlp):
-    with pytest.raises(FusionError, match=r"no model can be fused by 'median': model 0: architecture .*; model 1: not paid"):
-        fuse_models("median", [_logistic(), trained_mlp], [1, 0], architecture=trained_mlp.architecture)
+    with pytest.raises(
+        FusionError,
+        match=r"no model can be fused by 'median': model 0: architecture .*; model 1: not paid",
+    ):
+        fuse_models(
+            "median", [_logistic(), trained_mlp], [1, 0], architecture=trained_mlp.architecture
+        )
 
 
 def test_fuse_models__krum_with_fewer_models_than_f_needs__f_capped(trained_mlp):
-    result = fuse_models("krum", [trained_mlp, trained_mlp], [1, 1], settings=FusionSettings(num_byzantine=3))
+    result = fuse_models(
+        "krum", [trained_mlp, trained_mlp], [1, 1], settings=FusionSettings(num_byzantine=3)
+    )
 
     assert result.fused == (0, 1)
     assert _same(result.model, trained_mlp)
@@ -427,7 +451,10 @@ def test_fuse_models__output_strategy_distilled__the_task_architecture_from_the_
     )
 
     assert result.model.architecture == trained_mlp.architecture
-    assert result.teacher is not None and result.teacher.architecture["name"] in ("ensemble", "stacked")
+    assert result.teacher is not None and result.teacher.architecture["name"] in (
+        "ensemble",
+        "stacked",
+    )
     assert len(encode_model(result.model.module, result.model.architecture)) == len(
         encode_model(trained_mlp.module, trained_mlp.architecture)
     )

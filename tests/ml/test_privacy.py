@@ -10,7 +10,16 @@ import numpy as np
 import pytest
 import torch
 
-from ml import SpecError, TaskSpec, TrainConfig, build_model, decode_model, encode_model, set_seed, train
+from ml import (
+    SpecError,
+    TaskSpec,
+    TrainConfig,
+    build_model,
+    decode_model,
+    encode_model,
+    set_seed,
+    train,
+)
 from ml.modelfile import PRIVACY_METADATA_KEY, ModelFileError
 from ml.privacy import (
     RDP_ORDERS,
@@ -23,7 +32,9 @@ from ml.privacy import (
 )
 
 MLP = {"name": "mlp", "input_shape": [1, 8, 8], "num_classes": 10, "hidden_sizes": [32]}
-PRIVATE = TrainConfig(steps=30, batch_size=32, privacy=PrivacyConfig(target_epsilon=3.0, delta=1e-4))
+PRIVATE = TrainConfig(
+    steps=30, batch_size=32, privacy=PrivacyConfig(target_epsilon=3.0, delta=1e-4)
+)
 
 
 def _private_training(data, config: TrainConfig = PRIVATE):
