@@ -17,8 +17,9 @@ from ml.data import Dataset
 from ml.evaluate import BPS
 from ml.privacy import PrivacyConfig, PrivacySpent, dp_sgd, epsilon_spent
 
-# SGD steps of one contributor in one round (see docs/ml.md, "Choosing the steps per round")
-DEFAULT_STEPS = 300
+# SGD steps of one contributor in one round: the digits recipe's, chosen by measurement (see
+# docs/ml.md, "Choosing the steps per round"); every dataset's recipe carries its own
+DEFAULT_STEPS = 100
 
 
 @dataclass(frozen=True)
