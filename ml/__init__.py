@@ -1,5 +1,14 @@
 """Off-chain machine learning for the learning market: data, specs, models, files, fusion."""
 
+from ml.attacks import (
+    ATTACKS,
+    Attack,
+    AttackError,
+    attack_success_bps,
+    corner_trigger,
+    poison,
+    scale_update,
+)
 from ml.data import (
     Dataset,
     DatasetError,
@@ -11,8 +20,26 @@ from ml.data import (
     shard_dataset,
     split_dataset,
 )
-from ml.evaluate import accuracy_bps, predict_logits
-from ml.fusion import STRATEGIES, FusionError, fuse
+from ml.datasets import DatasetRecipe, dataset_names, dataset_recipe, load_dataset, load_mnist1d
+from ml.distill import DistillConfig, distill
+from ml.evaluate import accuracy_bps, correct_predictions, predict_logits
+from ml.federated import (
+    DEFAULT_FUSION,
+    FUSIONS,
+    RoundRecord,
+    RoundsConfig,
+    contributor_seed,
+    run_rounds,
+)
+from ml.fusion import (
+    STRATEGIES,
+    Exclusion,
+    FusionError,
+    FusionResult,
+    FusionSettings,
+    fuse,
+    fuse_models,
+)
 from ml.modelfile import ModelFileError, decode_model, encode_model
 from ml.models import (
     Architecture,
@@ -22,22 +49,47 @@ from ml.models import (
     build_model,
     register_architecture,
 )
+from ml.privacy import (
+    PrivacyConfig,
+    PrivacyError,
+    PrivacyGuarantee,
+    PrivacySpent,
+    composed_guarantee,
+    epsilon_spent,
+)
 from ml.scoring import ModelScore, Scores, ScoringError, ScoringRules, score_models
 from ml.spec import SpecError, TaskSpec
-from ml.train import EpochMetrics, GradientTransform, TrainConfig, TrainResult, set_seed, train
+from ml.stats import Interval, accuracy_interval, paired_difference
+from ml.train import EpochMetrics, TrainConfig, TrainResult, set_seed, train
 
 __all__ = [
+    "ATTACKS",
+    "DEFAULT_FUSION",
+    "FUSIONS",
     "STRATEGIES",
     "Architecture",
     "ArchitectureError",
+    "Attack",
+    "AttackError",
     "Dataset",
     "DatasetError",
+    "DatasetRecipe",
+    "DistillConfig",
     "EpochMetrics",
+    "Exclusion",
     "FusionError",
-    "GradientTransform",
+    "FusionResult",
+    "FusionSettings",
+    "Interval",
     "Model",
     "ModelFileError",
     "ModelScore",
+    "PrivacyConfig",
+    "PrivacyError",
+    "PrivacyGuarantee",
+    "PrivacySpent",
+    "RoundRecord",
+    "RoundsConfig",
     "Scores",
     "ScoringError",
     "ScoringRules",
@@ -46,18 +98,35 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "accuracy_bps",
+    "accuracy_interval",
     "architecture_names",
+    "attack_success_bps",
     "build_model",
+    "composed_guarantee",
+    "contributor_seed",
+    "corner_trigger",
+    "correct_predictions",
+    "dataset_names",
+    "dataset_recipe",
     "decode_dataset",
     "decode_model",
+    "distill",
     "encode_dataset",
     "encode_model",
+    "epsilon_spent",
     "flip_labels",
     "fuse",
+    "fuse_models",
+    "load_dataset",
     "load_digits",
+    "load_mnist1d",
     "load_npz",
+    "paired_difference",
+    "poison",
     "predict_logits",
     "register_architecture",
+    "run_rounds",
+    "scale_update",
     "score_models",
     "set_seed",
     "shard_dataset",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -23,3 +24,9 @@ def accuracy_bps(model: nn.Module, dataset: Dataset) -> int:
     predictions = predict_logits(model, dataset).argmax(dim=1)
     correct = int((predictions == torch.tensor(dataset.y)).sum())
     return correct * BPS // len(dataset)
+
+
+def correct_predictions(model: nn.Module, dataset: Dataset) -> np.ndarray:
+    """Whether the model classifies each example right: booleans, one per example."""
+    predictions = predict_logits(model, dataset).argmax(dim=1).numpy()
+    return predictions == dataset.y

@@ -18,10 +18,13 @@ from ml.models import (
     expected_tensors,
     load_module,
 )
+from ml.privacy import PrivacyError, PrivacyGuarantee
 from ml.tensorfile import HeaderError, read_header
 
 # the safetensors __metadata__ key of a model file; its value is the architecture's JSON
 ARCHITECTURE_METADATA_KEY = "learning_market.architecture"
+# the optional key of a model trained with differential privacy: {"delta": ..., "epsilon": ...}
+PRIVACY_METADATA_KEY = "learning_market.privacy"
 
 # safetensors dtype names of the tensors a model file may hold
 _DTYPE_NAMES = {torch.float32: "F32"}
@@ -31,13 +34,26 @@ class ModelFileError(ValueError):
     """Bytes that are not a well-formed model file, or not the file that was asked for."""
 
 
-def encode_model(model: nn.Module, architecture: Architecture) -> bytes:
-    """The model file of `model` (which must match `architecture`); same weights, same bytes."""
+def encode_model(
+    model: nn.Module, architecture: Architecture, *, privacy: PrivacyGuarantee | None = None
+) -> bytes:
+    """The model file of `model` (which must match `architecture`); same weights, same bytes.
+
+    `privacy`, for a model trained with differential privacy, is recorded beside the
+    architecture: the (epsilon, delta) its trainer claims towards its training data.
+    """
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     _check_tensors(
         {name: (tuple(t.shape), _dtype_name(t.dtype)) for name, t in tensors.items()}, architecture
     )
     metadata = {ARCHITECTURE_METADATA_KEY: architecture_json(architecture)}
+    if privacy is not None:
+        metadata[PRIVACY_METADATA_KEY] = json.dumps(
+            {"delta": privacy.delta, "epsilon": privacy.epsilon},
+            sort_keys=True,
+            separators=(",", ":"),
+            allow_nan=False,
+        )
     return save_tensors(tensors, metadata=metadata)
 
 
@@ -56,6 +72,7 @@ def decode_model(data: bytes, expected_digest: bytes | None = None) -> Model:
     except HeaderError as error:
         raise ModelFileError(f"not a safetensors model file: {error}") from error
     architecture = _read_architecture(header.metadata)
+    privacy = _read_privacy(header.metadata)
     _check_tensors(
         {name: (info.shape, info.dtype) for name, info in header.tensors.items()}, architecture
     )
@@ -66,7 +83,25 @@ def decode_model(data: bytes, expected_digest: bytes | None = None) -> Model:
     for name, tensor in tensors.items():
         if not torch.isfinite(tensor).all():
             raise ModelFileError(f"tensor {name!r} holds NaN or infinite values")
-    return Model(load_module(architecture, tensors), architecture)
+    return Model(load_module(architecture, tensors), architecture, privacy)
+
+
+def _read_privacy(metadata: dict[str, str]) -> PrivacyGuarantee | None:
+    if PRIVACY_METADATA_KEY not in metadata:
+        return None
+    try:
+        claim = json.loads(metadata[PRIVACY_METADATA_KEY])
+    except (ValueError, RecursionError) as error:
+        raise ModelFileError(f"{PRIVACY_METADATA_KEY!r} is not JSON: {error}") from error
+    if not isinstance(claim, dict) or sorted(claim) != ["delta", "epsilon"]:
+        raise ModelFileError(
+            f"{PRIVACY_METADATA_KEY!r} must be an object of exactly epsilon and delta, "
+            f"got {claim!r}"
+        )
+    try:
+        return PrivacyGuarantee(epsilon=claim["epsilon"], delta=claim["delta"])
+    except PrivacyError as error:
+        raise ModelFileError(f"{PRIVACY_METADATA_KEY!r}: {error}") from error
 
 
 def _read_architecture(metadata: dict[str, str]) -> Architecture:

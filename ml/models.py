@@ -12,6 +12,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ml.privacy import PrivacyGuarantee
+
 # {"name": "mlp", "input_shape": [1, 8, 8], "num_classes": 10, "hidden_sizes": [64]}: JSON-ready
 Architecture = Mapping[str, Any]
 Builder = Callable[..., nn.Module]
@@ -28,10 +30,11 @@ class ArchitectureError(ValueError):
 
 @dataclass(frozen=True)
 class Model:
-    """A network and the architecture description that builds it."""
+    """A network, the architecture description that builds it, and its DP claim if any."""
 
     module: nn.Module
     architecture: Architecture
+    privacy: PrivacyGuarantee | None = None  # (epsilon, delta) claimed by whoever trained it
 
 
 def register_architecture(name: str) -> Callable[[Builder], Builder]:
@@ -161,6 +164,33 @@ def cnn(input_shape: Sequence[int], num_classes: int, channels: Sequence[int]) -
         layers += [nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
         in_channels, height, width = out_channels, height // 2, width // 2
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(in_channels * height * width, classes))
+
+
+@register_architecture("cnn1d")
+def cnn1d(
+    input_shape: Sequence[int], num_classes: int, channels: Sequence[int], kernel_size: int
+) -> nn.Module:
+    """Blocks of 1-d convolution (stride 2, length-halving) and ReLU, one per channels entry,
+    then a linear layer: the MNIST-1D paper's CNN is channels [25, 25, 25]."""
+    shape, classes = _io(input_shape, num_classes)
+    if len(shape) != 2:
+        raise ArchitectureError(f"cnn1d needs input_shape [channels, length], got {shape}")
+    widths = _positive_ints("channels", channels, min_length=1)
+    if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
+        raise ArchitectureError(f"kernel_size must be a positive integer, got {kernel_size!r}")
+    in_channels, length = shape
+    layers: list[nn.Module] = []
+    for out_channels in widths:
+        if length < 2:
+            raise ArchitectureError(
+                f"{len(widths)} stride-2 blocks need a longer input than {shape[1]}"
+            )
+        layers += [
+            nn.Conv1d(in_channels, out_channels, kernel_size, stride=2, padding=kernel_size // 2),
+            nn.ReLU(),
+        ]
+        in_channels, length = out_channels, (length + 2 * (kernel_size // 2) - kernel_size) // 2 + 1
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(in_channels * length, classes))
 
 
 class Ensemble(nn.Module):

@@ -16,6 +16,7 @@ from ml.models import (
     expected_tensors,
     io_signature,
 )
+from ml.privacy import PrivacyConfig, PrivacyError
 from ml.scoring import ScoringError, ScoringRules
 from ml.train import TrainConfig
 
@@ -28,8 +29,8 @@ _FIELDS = (
     "metric",
     "architecture",
     "training",
-    "initial_model",
     "scoring",
+    "initial_model",
 )
 _REQUIRED = ("input_shape", "num_classes", "metric", "architecture")
 _DIGEST = re.compile(r"0x[0-9a-f]{64}")
@@ -55,9 +56,9 @@ class TaskSpec:
     )
     metric: str = "accuracy"
     training: TrainConfig | None = None  # a hint; contributors may train as they like
-    initial_model: bytes | None = None  # SHA-256 digest of the model file to start from
     # how verifiers score (ml/scoring.py); absent from a file: the defaults
     scoring: ScoringRules = dataclasses.field(default_factory=ScoringRules)
+    initial_model: bytes | None = None  # SHA-256 digest of the model file to start from
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:
@@ -108,7 +109,7 @@ class TaskSpec:
             "architecture": self.architecture,
         }
         if self.training is not None:
-            document["training"] = dataclasses.asdict(self.training)
+            document["training"] = training_document(self.training)
         if self.initial_model is not None:
             document["initial_model"] = "0x" + self.initial_model.hex()
         document["scoring"] = self.scoring.to_json()
@@ -139,8 +140,8 @@ class TaskSpec:
             initial_model=_digest(document["initial_model"])
             if "initial_model" in document
             else None,
-            version=document.get("version", SPEC_VERSION),
             scoring=_scoring(document["scoring"]) if "scoring" in document else ScoringRules(),
+            version=document.get("version", SPEC_VERSION),
         )
 
 
@@ -168,17 +169,17 @@ def _check_architecture(
     return normalised
 
 
+def training_document(config: TrainConfig) -> dict[str, Any]:
+    """The `training` section of a spec: every field of the config that is set (not None)."""
+    return {key: value for key, value in dataclasses.asdict(config).items() if value is not None}
+
+
 def _training(hint: Any) -> TrainConfig:
-    if not isinstance(hint, dict):
-        raise SpecError("training", f"must be an object, got {hint!r}")
-    known = [f.name for f in dataclasses.fields(TrainConfig)]
-    for key, value in hint.items():
-        if key not in known:
-            raise SpecError(f"training.{key}", f"unknown field; expected some of {known}")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise SpecError(f"training.{key}", f"must be finite, got {value}")
+    fields = _known_fields("training", hint, TrainConfig)
+    if "privacy" in fields:
+        fields["privacy"] = _privacy(fields["privacy"])
     try:
-        return TrainConfig(**hint)
+        return TrainConfig(**fields)
     except ValueError as error:
         raise SpecError(f"training.{str(error).split()[0]}", str(error)) from error
 
@@ -189,6 +190,26 @@ def _scoring(section: Any) -> ScoringRules:
     except ScoringError as error:
         field = "scoring" if error.field == "scoring" else f"scoring.{error.field}"
         raise SpecError(field, error.problem) from error
+
+
+def _privacy(section: Any) -> PrivacyConfig:
+    fields = _known_fields("training.privacy", section, PrivacyConfig)
+    try:
+        return PrivacyConfig(**fields)
+    except PrivacyError as error:
+        raise SpecError(f"training.privacy.{str(error).split()[0]}", str(error)) from error
+
+
+def _known_fields(where: str, section: Any, config: type) -> dict[str, Any]:
+    if not isinstance(section, dict):
+        raise SpecError(where, f"must be an object, got {section!r}")
+    known = [f.name for f in dataclasses.fields(config)]
+    for key, value in section.items():
+        if key not in known:
+            raise SpecError(f"{where}.{key}", f"unknown field; expected some of {known}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SpecError(f"{where}.{key}", f"must be finite, got {value}")
+    return dict(section)
 
 
 def _digest(value: Any) -> bytes:

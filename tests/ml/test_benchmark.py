@@ -1,4 +1,4 @@
-"""The benchmark's bookkeeping, and one quick end-to-end run of its command line."""
+"""The benchmark commands: each runs end to end on a tiny setting and prints its table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ml.benchmark import FUSED_COLUMNS, assumed_byzantine, main, num_poisoned
+from ml.benchmark.__main__ import main
+from ml.benchmark.oneshot import assumed_byzantine, num_poisoned
+from ml.benchmark.rounds import rounds_within
 
 
 @pytest.mark.parametrize(
@@ -17,22 +19,91 @@ def test_poisoned_and_assumed_byzantine_counts(n, poisoned, byzantine):
     assert assumed_byzantine(n, 0.3) == byzantine
 
 
-def test_main__quick_run__prints_and_writes_the_table(tmp_path: Path, capsys):
+@pytest.mark.parametrize(
+    ("command", "rows", "first_cells"),
+    [
+        (["architectures", "--datasets", "digits"], 3, ["digits", "logistic"]),
+        (["oneshot", "--contributors", "2"], 4, ["iid", "2"]),
+        (
+            [
+                "rounds",
+                "--datasets",
+                "digits",
+                "--splits",
+                "iid",
+                "--fusions",
+                "average",
+                "--rounds",
+                "2",
+            ],
+            1,
+            ["digits", "iid", "average"],
+        ),
+        (
+            [
+                "attacks",
+                "--dataset",
+                "digits",
+                "--attacks",
+                "none,backdoor",
+                "--fusions",
+                "average",
+            ],
+            2 + 1,
+            ["none"],
+        ),
+        (
+            [
+                "privacy",
+                "--dataset",
+                "digits",
+                "--examples",
+                "300",
+                "--epsilons",
+                "inf,3",
+                "--contributors",
+                "3",
+            ],
+            2 + 2,
+            ["300", "inf (no DP)"],
+        ),
+    ],
+    ids=lambda value: value[0] if isinstance(value, list) else None,
+)
+def test_main__quick_run__prints_and_writes_the_table_with_its_commit(
+    tmp_path: Path, capsys, command, rows, first_cells
+):
     out = tmp_path / "table.md"
 
-    main(["--quick", "--contributors", "2", "--out", str(out)])
+    main([*command, "--quick", "--out", str(out)])
 
     printed = capsys.readouterr().out
-    lines = out.read_text().splitlines()
     assert printed.strip() == out.read_text().strip()
-    assert len(lines) == 2 + 4  # header, rule, {iid, dirichlet} x {clean, poisoned}
-    assert [column for column, _, _ in FUSED_COLUMNS] == lines[0].strip("| ").split(" | ")[5:]
-    assert [line.split(" | ")[1:3] for line in lines[2:]] == [
-        ["2", "0"],
-        ["2", "0"],
-        ["2", "1"],
-        ["2", "1"],
+    assert printed.startswith("Measured at commit ")
+    body = [
+        line
+        for line in printed.splitlines()
+        if line.startswith("| ") and not line.startswith("| ---")
     ]
-    assert all(
-        line.split(" | ")[9] == "n/a" for line in lines[2:]
-    )  # Multi-Krum needs 3 models or more
+    data_rows = [
+        line
+        for line in body
+        if not any(
+            line.startswith(h)
+            for h in ("| dataset", "| shards", "| attack", "| examples", "| epsilon")
+        )
+    ]
+    assert len(data_rows) == rows
+    assert data_rows[0].strip("| ").split(" | ")[: len(first_cells)] == first_cells
+
+
+def test_rounds_within__first_round_close_enough():
+    from types import SimpleNamespace
+
+    records = [
+        SimpleNamespace(round=r, fused_bps=bps) for r, bps in enumerate((9000, 9550, 9700), 1)
+    ]
+
+    assert rounds_within(records, 9700, 1) == 3
+    assert rounds_within(records, 9700, 2) == 2
+    assert rounds_within(records, 9900, 0.5) is None

@@ -145,28 +145,21 @@ def test_train__history__one_entry_per_epoch_loss_falls(digits_split):
     assert result.history[-1].accuracy_bps > result.history[0].accuracy_bps
 
 
-def test_train__gradient_transform__applied_once_per_step_before_the_update(digits_split):
-    calls = []
-
-    def zero_gradients(model: nn.Module) -> None:
-        calls.append(1)
-        for parameter in model.parameters():
-            parameter.grad.zero_()
-
+@pytest.mark.parametrize(
+    ("config", "steps", "passes"),
+    [
+        (TrainConfig(steps=7, batch_size=50), 7, 2),  # 180 examples: 4 batches a pass
+        (TrainConfig(steps=1, epochs=2, batch_size=50), 8, 2),  # epochs, when given, win
+    ],
+)
+def test_train__takes_exactly_the_configured_steps(digits_split, config, steps, passes):
     set_seed(0)
-    module = build_model(MLP)
-    before = _weights(module)
 
-    train(
-        module,
-        digits_split[1],
-        TrainConfig(epochs=2, batch_size=50),
-        progress=False,
-        gradient_transform=zero_gradients,
-    )
+    result = train(build_model(MLP), digits_split[1], config, progress=False)
 
-    assert len(calls) == 2 * 4  # 180 examples in batches of 50
-    assert all(torch.equal(before[name], t) for name, t in module.state_dict().items())
+    assert result.steps == config.total_steps(len(digits_split[1])) == steps
+    assert [m.epoch for m in result.history] == list(range(1, passes + 1))
+    assert result.privacy is None
 
 
 def test_train__progress_bar__on_stderr_only_when_asked(digits_split, capsys):
@@ -179,6 +172,8 @@ def test_train__progress_bar__on_stderr_only_when_asked(digits_split, capsys):
     ("changes", "message"),
     [
         ({"epochs": 0}, "epochs"),
+        ({"steps": 0}, "steps must be an integer >= 1"),
+        ({"privacy": {"target_epsilon": 3}}, "privacy must be a PrivacyConfig"),
         ({"batch_size": 1.5}, "batch_size"),
         ({"lr": 0.0}, "lr must be > 0"),
         ({"momentum": float("nan")}, "momentum"),

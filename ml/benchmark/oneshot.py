@@ -1,10 +1,10 @@
-"""Benchmark on the digits: each contributor alone, every fusion strategy, one central model.
+"""One-shot fusion: each contributor alone, every fusion strategy, one central model.
 
 For each number of contributors, on IID and on label-skewed (Dirichlet) shards of the train split,
 with and without poisoned contributors (labels flipped), averaged over seeds. Every contributor
 starts from the initiator's initial model (as in FedAvg), so parameter averaging is meaningful.
 
-    .venv/bin/python -m ml.benchmark --contributors 2,5,10,20 --seeds 0,1,2 --out table.md
+    .venv/bin/python -m ml.benchmark oneshot --dataset digits --contributors 2,5,10,20 --seeds 0,1,2
 """
 
 from __future__ import annotations
@@ -13,25 +13,19 @@ import argparse
 import copy
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
-from ml.data import Dataset, flip_labels, load_digits, shard_dataset, split_dataset
+from ml.benchmark.common import commit
+from ml.data import Dataset, flip_labels, shard_dataset, split_dataset
+from ml.datasets import dataset_recipe
 from ml.evaluate import accuracy_bps
 from ml.fusion import FusionError, fuse
-from ml.models import Architecture, Model, build_model
+from ml.models import Model, build_model
 from ml.train import TrainConfig, set_seed, train
 
-DIGITS_MLP: Architecture = {
-    "name": "mlp",
-    "input_shape": [1, 8, 8],
-    "num_classes": 10,
-    "hidden_sizes": [64],
-}
-CONTRIBUTOR_TRAINING = TrainConfig(epochs=20, batch_size=32, lr=0.05)
 SCHEMES = ("iid", "dirichlet")
 # the table's fused columns: (column, strategy, weighted by score?)
 FUSED_COLUMNS = (
@@ -49,8 +43,8 @@ FUSED_COLUMNS = (
 class BenchmarkConfig:
     """What every run of the benchmark shares."""
 
-    architecture: Architecture = field(default_factory=lambda: dict(DIGITS_MLP))
-    train: TrainConfig = CONTRIBUTOR_TRAINING  # each contributor, and the central model
+    dataset: str = "digits"
+    train: TrainConfig | None = None  # each contributor, and the central model (default: dataset's)
     baseline_bps: int = 1000  # chance on ten classes: weight = max(0, val accuracy - baseline)
     val_fraction: float = 0.15  # the initiator's validation set: weights, the stacking layer
     test_fraction: float = 0.25  # the verifiers' test set: every number in the table
@@ -93,12 +87,14 @@ def run_setting(
         setting.contributors, setting.poisoned, replace=False
     )
     shards = [flip_labels(s, seed=seed + i) if i in poisoned else s for i, s in enumerate(shards)]
+    recipe = dataset_recipe(config.dataset)
+    training = config.train or recipe.training
     set_seed(seed)
-    initial = Model(build_model(config.architecture), config.architecture)
+    initial = Model(build_model(recipe.architecture), recipe.architecture)
     models = []
     for i, shard in enumerate(shards):
         model = copy.deepcopy(initial)
-        train(model.module, shard, replace(config.train, seed=seed * 1000 + i), progress=False)
+        train(model.module, shard, replace(training, seed=seed * 1000 + i), progress=False)
         models.append(model)
     scores = [accuracy_bps(m.module, test) for m in models]
     row = {"min": min(scores), "mean": float(np.mean(scores)), "max": max(scores)}
@@ -108,7 +104,7 @@ def run_setting(
         np.concatenate([s.y for s in shards]),
         test.num_classes,
     )
-    train(central.module, everything, replace(config.train, seed=seed), progress=False)
+    train(central.module, everything, replace(recipe.central_training, seed=seed), progress=False)
     row["central"] = accuracy_bps(central.module, test)
     weights = [max(0, accuracy_bps(m.module, val) - config.baseline_bps) for m in models]
     byzantine = assumed_byzantine(setting.contributors, config.poison_fraction)
@@ -132,7 +128,7 @@ def run_benchmark(
     contributors: Sequence[int], seeds: Sequence[int], config: BenchmarkConfig
 ) -> dict[Setting, list[dict[str, float]]]:
     """Every setting's rows, one per seed."""
-    digits = load_digits()
+    data = dataset_recipe(config.dataset).load()
     settings = [
         Setting(n, scheme, poisoned)
         for poison in (False, True)
@@ -143,7 +139,7 @@ def run_benchmark(
     results: dict[Setting, list[dict[str, float]]] = {s: [] for s in settings}
     with tqdm(total=len(settings) * len(seeds), desc="benchmark", file=sys.stderr) as bar:
         for seed in seeds:
-            split = split_dataset(digits, config.val_fraction, config.test_fraction, seed)
+            split = split_dataset(data, config.val_fraction, config.test_fraction, seed)
             for setting in settings:
                 results[setting].append(run_setting(setting, seed, split, config))
                 bar.update()
@@ -183,37 +179,26 @@ def _cell(means: dict[str, float], key: str, bold: bool = False) -> str:
     return f"**{text}**" if bold else text
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Parse the command line, run the benchmark, print (and optionally write) the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `oneshot` command's options."""
+    parser.add_argument("--dataset", default="digits", help="digits or mnist1d")
     parser.add_argument(
         "--contributors", default="2,5,10,20", help="comma-separated numbers of contributors"
     )
     parser.add_argument(
         "--seeds", default="0,1,2", help="comma-separated seeds (split, shards, initial model)"
     )
-    parser.add_argument(
-        "--epochs", type=int, default=BenchmarkConfig.train.epochs, help="training epochs"
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="one seed, 3 epochs: a smoke test, not a result"
-    )
-    parser.add_argument(
-        "--threads", type=int, default=1, help="torch threads (small models: 1 is fastest)"
-    )
-    parser.add_argument("--out", help="also write the markdown table to this file")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    parser.add_argument("--steps", type=int, help="training steps (default: the dataset's)")
+
+
+def main(args: argparse.Namespace) -> str:
+    """Run, and return the table (with the commit it was measured at)."""
+    measured_at = commit()  # before the run: the code that ran
     contributors = [int(n) for n in args.contributors.split(",")]
     seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
-    config = BenchmarkConfig()
-    config = replace(config, train=replace(config.train, epochs=3 if args.quick else args.epochs))
+    training = dataset_recipe(args.dataset).training
+    if args.quick or args.steps:
+        training = replace(training, steps=20 if args.quick else args.steps)
+    config = BenchmarkConfig(dataset=args.dataset, train=training)
     table = markdown_table(run_benchmark(contributors, seeds, config))
-    print(table)
-    if args.out:
-        with open(args.out, "w") as file:
-            file.write(table)
-
-
-if __name__ == "__main__":
-    main()
+    return f"Measured at commit {measured_at} on {args.dataset}.\n\n" + table
