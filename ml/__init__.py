@@ -37,6 +37,7 @@ from ml.fusion import (
     FusionError,
     FusionResult,
     FusionSettings,
+    NothingToFuse,
     fuse,
     fuse_models,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "Model",
     "ModelFileError",
     "ModelScore",
+    "NothingToFuse",
     "PrivacyConfig",
     "PrivacyError",
     "PrivacyGuarantee",

@@ -146,6 +146,15 @@ class Exclusion:
     reason: str
 
 
+class NothingToFuse(FusionError):
+    """Every model was left out: `excluded` holds each one's reason."""
+
+    def __init__(self, strategy: str, excluded: tuple[Exclusion, ...]) -> None:
+        self.excluded = excluded
+        reasons = "; ".join(f"model {e.index}: {e.reason}" for e in excluded)
+        super().__init__(f"no model can be fused by {strategy!r}: {reasons}")
+
+
 @dataclass(frozen=True)
 class FusionResult:
     """The fused model, which of the given models went into it, and why the others did not."""
@@ -180,7 +189,8 @@ def fuse_models(
     `architecture` on `validation`'s inputs, starting from `initial`, so that it can seed the
     next round at constant size.
 
-    Raises `FusionError` for bad arguments, or when no model can be fused (with every reason).
+    Raises `FusionError` for bad arguments, and `NothingToFuse` (a `FusionError` that holds every
+    exclusion) when no model can be fused.
     """
     if strategy not in STRATEGIES:
         raise FusionError(f"unknown fusion strategy {strategy!r}; expected one of {STRATEGIES}")
@@ -195,8 +205,7 @@ def fuse_models(
     kept = [i for i in paid if i not in excluded]
     exclusions = tuple(Exclusion(i, excluded[i]) for i in sorted(excluded))
     if not kept:
-        reasons = "; ".join(f"model {e.index}: {e.reason}" for e in exclusions)
-        raise FusionError(f"no model can be fused by {strategy!r}: {reasons}")
+        raise NothingToFuse(strategy, exclusions)
     chosen = [models[i] for i in kept]
     chosen_weights = [float(weights[i]) for i in kept]
     if strategy in PARAMETER_STRATEGIES:
