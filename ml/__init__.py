@@ -38,7 +38,6 @@ from ml.fusion import (
     FusionResult,
     FusionSettings,
     NothingToFuse,
-    fuse,
     fuse_models,
 )
 from ml.modelfile import ModelFileError, decode_model, encode_model
@@ -117,7 +116,6 @@ __all__ = [
     "encode_model",
     "epsilon_spent",
     "flip_labels",
-    "fuse",
     "fuse_models",
     "load_dataset",
     "load_digits",
