@@ -133,17 +133,17 @@ def format_curve(report: SimulationReport, width: int = 41) -> str:
 
 
 def _strip(estimate: float, low: float, high: float, floor: int, width: int) -> str:
-    """`    [--o-]    `: an interval on a scale from `floor`% to 100% over `width` characters."""
+    """`    [--o-]`: an interval on a scale from `floor`% to 100% over `width` characters (at least `[o]`, so
+    that a narrow one stays visible)."""
 
-    def at(value: float) -> int:
-        return min(width - 1, max(0, round((value - floor) / (100 - floor) * (width - 1))))
+    def at(value: float) -> int:  # 1..width-2: a bracket always fits on either side
+        return 1 + min(width - 3, max(0, round((value - floor) / (100 - floor) * (width - 3))))
 
-    cells = [" "] * width
-    for i in range(at(low), at(high) + 1):
-        cells[i] = "-"
-    cells[at(low)], cells[at(high)] = "[", "]"
-    cells[at(estimate)] = "o"
-    return "".join(cells).rstrip()
+    middle = at(estimate)
+    left, right = min(at(low), middle - 1), max(at(high), middle + 1)
+    cells = [" "] * left + ["["] + ["-"] * (right - left - 1) + ["]"]
+    cells[middle] = "o"
+    return "".join(cells)
 
 
 def format_gas(rows: list[dict[str, Any]]) -> str:
