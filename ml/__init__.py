@@ -37,7 +37,7 @@ from ml.fusion import (
     FusionError,
     FusionResult,
     FusionSettings,
-    fuse,
+    NothingToFuse,
     fuse_models,
 )
 from ml.modelfile import ModelFileError, decode_model, encode_model
@@ -84,6 +84,7 @@ __all__ = [
     "Model",
     "ModelFileError",
     "ModelScore",
+    "NothingToFuse",
     "PrivacyConfig",
     "PrivacyError",
     "PrivacyGuarantee",
@@ -115,7 +116,6 @@ __all__ = [
     "encode_model",
     "epsilon_spent",
     "flip_labels",
-    "fuse",
     "fuse_models",
     "load_dataset",
     "load_digits",

@@ -95,10 +95,15 @@ def krum_scores(results: list[NDArrays], num_byzantine: int) -> np.ndarray:
     return np.sort(distances, axis=1)[:, :neighbours].sum(axis=1)
 
 
+def krum_selection(results: list[NDArrays], num_byzantine: int, num_selected: int) -> list[int]:
+    """Multi-Krum's choice: the indices of the num_selected models with the lowest Krum scores, ascending."""
+    return sorted(int(i) for i in np.argsort(krum_scores(results, num_byzantine), kind="stable")[:num_selected])
+
+
 def aggregate_krum(results: list[NDArrays], num_byzantine: int, num_selected: int) -> NDArrays:
     """Multi-Krum: the plain average of the num_selected models with the lowest Krum scores."""
-    chosen = np.argsort(krum_scores(results, num_byzantine), kind="stable")[:num_selected]
-    return aggregate_weighted([(results[i], 1.0) for i in sorted(chosen)])
+    chosen = krum_selection(results, num_byzantine, num_selected)
+    return aggregate_weighted([(results[i], 1.0) for i in chosen])
 
 
 def clip_updates(updates: list[NDArrays]) -> list[NDArrays]:
@@ -146,6 +151,15 @@ class Exclusion:
     reason: str
 
 
+class NothingToFuse(FusionError):
+    """Every model was left out: `excluded` holds each one's reason."""
+
+    def __init__(self, strategy: str, excluded: tuple[Exclusion, ...]) -> None:
+        self.excluded = excluded
+        reasons = "; ".join(f"model {e.index}: {e.reason}" for e in excluded)
+        super().__init__(f"no model can be fused by {strategy!r}: {reasons}")
+
+
 @dataclass(frozen=True)
 class FusionResult:
     """The fused model, which of the given models went into it, and why the others did not."""
@@ -180,7 +194,8 @@ def fuse_models(
     `architecture` on `validation`'s inputs, starting from `initial`, so that it can seed the
     next round at constant size.
 
-    Raises `FusionError` for bad arguments, or when no model can be fused (with every reason).
+    Raises `FusionError` for bad arguments, and `NothingToFuse` (a `FusionError` that holds every
+    exclusion) when no model can be fused.
     """
     if strategy not in STRATEGIES:
         raise FusionError(f"unknown fusion strategy {strategy!r}; expected one of {STRATEGIES}")
@@ -195,8 +210,7 @@ def fuse_models(
     kept = [i for i in paid if i not in excluded]
     exclusions = tuple(Exclusion(i, excluded[i]) for i in sorted(excluded))
     if not kept:
-        reasons = "; ".join(f"model {e.index}: {e.reason}" for e in exclusions)
-        raise FusionError(f"no model can be fused by {strategy!r}: {reasons}")
+        raise NothingToFuse(strategy, exclusions)
     chosen = [models[i] for i in kept]
     chosen_weights = [float(weights[i]) for i in kept]
     if strategy in PARAMETER_STRATEGIES:
@@ -204,8 +218,15 @@ def fuse_models(
             raise FusionError(
                 f"the initial model does not fit: {_problem(strategy, initial, reference)}"
             )
-        fused = _fuse_parameters(strategy, chosen, chosen_weights, reference, initial, settings)
-        return FusionResult(fused, tuple(kept), exclusions)
+        fused, selected, why = _fuse_parameters(
+            strategy, chosen, chosen_weights, reference, initial, settings
+        )
+        dropped = tuple(Exclusion(kept[p], why) for p in range(len(kept)) if p not in selected)
+        return FusionResult(
+            fused,
+            tuple(kept[p] for p in selected),
+            tuple(sorted(exclusions + dropped, key=lambda e: e.index)),
+        )
     if strategy == "ensemble":
         teacher = _ensemble(chosen, chosen_weights)
     else:
@@ -215,30 +236,6 @@ def fuse_models(
     student = _student(reference, initial, validation)
     distill(teacher.module, student.module, validation, settings.distillation, progress=progress)
     return FusionResult(student, tuple(kept), exclusions, teacher)
-
-
-def fuse(
-    strategy: str,
-    models: Sequence[Model],
-    weights: Sequence[float],
-    *,
-    validation: Dataset | None = None,
-    trim_fraction: float = 0.2,
-    num_byzantine: int = 0,
-    num_selected: int | None = None,
-    stacking_config: TrainConfig = STACKING_CONFIG,
-    progress: bool = False,
-) -> Model:
-    """The model of `fuse_models` alone, for callers that need neither exclusions nor rounds."""
-    settings = FusionSettings(
-        trim_fraction=trim_fraction,
-        num_byzantine=num_byzantine,
-        num_selected=num_selected,
-        stacking=stacking_config,
-    )
-    return fuse_models(
-        strategy, models, weights, validation=validation, settings=settings, progress=progress
-    ).model
 
 
 def _check_weights(models: Sequence[Model], weights: Sequence[float]) -> None:
@@ -312,8 +309,11 @@ def _fuse_parameters(
     architecture: Architecture,
     initial: Model | None,
     settings: FusionSettings,
-) -> Model:
+) -> tuple[Model, list[int], str]:
+    """The fused model, the positions of the models that went into it, and why the others did not
+    (only Multi-Krum leaves models out here)."""
     dtypes = [t.dtype for t in _arrays(models[0])]
+    selected, why = list(range(len(models))), ""
     start = [a.astype(np.float64) for a in _arrays(initial)] if initial is not None else None
     results = [[a.astype(np.float64) for a in _arrays(m)] for m in models]
     if start is not None:
@@ -328,18 +328,20 @@ def _fuse_parameters(
         fused = aggregate_trimmed_mean(results, settings.trim_fraction)
     else:
         byzantine = min(settings.num_byzantine, max(0, (len(results) - 3) // 2))
-        selected = (
-            len(results) - byzantine if settings.num_selected is None else settings.num_selected
-        )
-        if len(results) < 3:
-            fused = aggregate_weighted([(r, 1.0) for r in results])  # Krum needs three models
-        else:
-            fused = aggregate_krum(results, byzantine, min(selected, len(results) - byzantine))
+        count = len(results) - byzantine if settings.num_selected is None else settings.num_selected
+        if len(results) >= 3:  # Krum needs three models; with fewer, all are averaged
+            count = min(count, len(results) - byzantine)
+            selected = krum_selection(results, byzantine, count)
+            why = (
+                f"left out by Multi-Krum (f = {byzantine}), which keeps the {count} of "
+                f"{len(results)} models nearest the others"
+            )
+        fused = aggregate_weighted([(results[i], 1.0) for i in selected])
     if start is not None:
         fused = [layer + base for layer, base in zip(fused, start)]
     names = models[0].module.state_dict().keys()
     tensors = {n: torch.from_numpy(a.astype(d)) for n, a, d in zip(names, fused, dtypes)}
-    return Model(load_module(architecture, tensors), architecture)
+    return Model(load_module(architecture, tensors), architecture), selected, why
 
 
 def _ensemble(models: list[Model], weights: list[float]) -> Model:

@@ -33,7 +33,7 @@ import torch
 
 from ml.contribution import leave_one_out, shapley
 from ml.data import Dataset
-from ml.fusion import OUTPUT_STRATEGIES, fuse
+from ml.fusion import OUTPUT_STRATEGIES, fuse_models
 from ml.models import Model, architecture_json, io_signature
 from ml.similarity import (
     ModelView,
@@ -410,11 +410,11 @@ def coalition_value(
     with the start (START_MIXTURES) and the start alone. The empty coalition is the start."""
     if not members:
         return start_correct
-    fused = fuse(rules.fusion, members, [1.0] * len(members))
+    fused = fuse_models(rules.fusion, members, [1.0] * len(members)).model
     if not rules.mix_with_start:
         return correct_predictions(fused, evaluation)
     mixtures = [
-        fuse(rules.fusion, [start, fused], [float(1 - share), float(share)])
+        fuse_models(rules.fusion, [start, fused], [float(1 - share), float(share)]).model
         for share in START_MIXTURES
     ]
     return max(start_correct, *(correct_predictions(m, evaluation) for m in [*mixtures, fused]))

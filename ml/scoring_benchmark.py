@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ml.contribution import exact_shapley, shapley
 from ml.data import Dataset, flip_labels, load_digits, shard_dataset, split_dataset
-from ml.fusion import fuse
+from ml.fusion import fuse_models
 from ml.models import Architecture, Model, build_model
 from ml.scoring import BPS, ScoringRules, coalition_value, score_models
 from ml.similarity import (
@@ -123,7 +123,7 @@ def trained(start: Model, data: Dataset, config: TrainConfig) -> Model:
 
 def average(models: Sequence[Model]) -> Model:
     """The uniform parameter average: the next round's starting model."""
-    return fuse("average", models, [1.0] * len(models))
+    return fuse_models("average", models, [1.0] * len(models)).model
 
 
 # ---------------------------------------------------------------- rounds of honest training

@@ -14,9 +14,10 @@ from content import LocalStore
 from learning_market.accounts import local_accounts
 from learning_market.cli import MarketCommand, connect
 from learning_market.options import ADDRESS, explained
-from learning_market.simulation.report import format_gas, format_round, plot, write_json
-from learning_market.simulation.rounds import SimulationConfig, run_simulation
-from ml import STRATEGIES
+from learning_market.roles.initiator import FUSION_NAMES
+from learning_market.simulation.report import format_curve, format_gas, format_round, plot, write_json
+from learning_market.simulation.rounds import ARCHITECTURES, SimulationConfig, run_simulation
+from ml import ATTACKS, dataset_names
 
 MIN_WINDOW = 60  # seconds, for a market deployed by this script (the clock is moved, not waited for)
 DEFAULTS = SimulationConfig()
@@ -25,25 +26,31 @@ COUNT = click.IntRange(min=0)
 
 @click.command(cls=MarketCommand, short_help="Run whole market rounds on a local chain")
 @network_option()
+@click.option("--dataset", type=click.Choice(dataset_names()), default=DEFAULTS.dataset, show_default=True,
+              help="The task's data: MNIST-1D (generated here, about 7 s) or scikit-learn's digits (a toy).")
 @click.option("--contributors", default=DEFAULTS.contributors, show_default=True, help="Contributors per round.")
 @click.option("--verifiers", default=DEFAULTS.verifiers, show_default=True, help="Verifiers per round.")
 @click.option("--rounds", default=DEFAULTS.rounds, show_default=True, help="Rounds, each from the last fused model.")
 @click.option("--split", type=click.Choice(["iid", "dirichlet", "size"]), default=DEFAULTS.split, show_default=True)
 @click.option("--alpha", default=DEFAULTS.alpha, show_default=True, help="Concentration of the dirichlet/size splits.")
-@click.option(
-    "--fusion",
-    type=click.Choice(list(STRATEGIES)),
-    default=DEFAULTS.fusion,
-    show_default=True,
-)
-@click.option(
-    "--architecture", type=click.Choice(["logistic", "mlp", "cnn"]), default=DEFAULTS.architecture, show_default=True
-)
-@click.option("--epochs", default=DEFAULTS.epochs, show_default=True, help="Local training epochs per contributor.")
+@click.option("--fusion", type=click.Choice(FUSION_NAMES), default=DEFAULTS.fusion, show_default=True,
+              help="How the initiator fuses the paid models (krum, *+clip: robust; *+distil: output-level, distilled "
+                   "into the task's architecture).")
+@click.option("--architecture", type=click.Choice(ARCHITECTURES), default=None,
+              help="The task's model  [default: the dataset's: cnn for mnist1d, mlp for digits]")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="SGD steps per contributor and round, in the spec  [default: the dataset's measured one: 1000 "
+                   "for mnist1d, 100 for digits]")
 @click.option("--seed", default=DEFAULTS.seed, show_default=True)
 @click.option("--free-riders", type=COUNT, default=0, help="Contributors that commit and never reveal.")
 @click.option("--copiers", type=COUNT, default=0, help="Contributors that replay another's commitment and reveal.")
-@click.option("--poisoners", type=COUNT, default=0, help="Contributors that train on flipped labels.")
+@click.option("--poisoners", type=COUNT, default=0, help="Contributors that mount --attack.")
+@click.option("--attack", type=click.Choice(ATTACKS), default=DEFAULTS.attack, show_default=True,
+              help="The poisoners' attack: flipped labels (all, half, or 3 -> 8), a trigger backdoor on half their "
+                   "examples, or that backdoor with its update scaled up (model replacement).")
+@click.option("--private", type=COUNT, default=0, help="Honest contributors that train with DP-SGD (Opacus).")
+@click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), default=DEFAULTS.epsilon, show_default=True,
+              help="The private contributors' epsilon per round (delta 1e-5).")
 @click.option("--dishonest-verifiers", type=COUNT, default=0, help="Verifiers that report made-up scores.")
 @click.option("--lazy-initiator", is_flag=True, help="The initiator never reveals the test set.")
 @click.option("--market", "market_address", type=ADDRESS, default=None, help="Use the market at this address.")
@@ -53,18 +60,22 @@ COUNT = click.IntRange(min=0)
 @click.option("--quiet", is_flag=True, help="No line per agent action (only the rounds and the tables).")
 def cli(
     network: str,
+    dataset: str,
     contributors: int,
     verifiers: int,
     rounds: int,
     split: str,
     alpha: float,
     fusion: str,
-    architecture: str,
-    epochs: int,
+    architecture: str | None,
+    steps: int | None,
     seed: int,
     free_riders: int,
     copiers: int,
     poisoners: int,
+    attack: str,
+    private: int,
+    epsilon: float,
     dishonest_verifiers: int,
     lazy_initiator: bool,
     market_address: str | None,
@@ -73,12 +84,14 @@ def cli(
     plot_path: Path | None,
     quiet: bool,
 ) -> None:
-    """Runs ROUNDS market rounds with real training on the digits data, every participant an agent acting
-    on what is due, then prints each round's table, the gas of every action and the conservation check."""
+    """Runs ROUNDS market rounds with real training, every participant an agent acting on what is due, then
+    prints each round's table, the fused model's curve over the rounds, the gas of every action and the
+    conservation check."""
     if not chain.provider.network.is_local:
         raise click.BadOptionUsage("network", "simulate_round moves the chain's clock: use a local network")
     try:
         config = SimulationConfig(
+            dataset=dataset,
             contributors=contributors,
             verifiers=verifiers,
             rounds=rounds,
@@ -86,11 +99,14 @@ def cli(
             alpha=alpha,
             fusion=fusion,
             architecture=architecture,
-            epochs=epochs,
+            steps=steps,
             seed=seed,
             free_riders=free_riders,
             copiers=copiers,
             poisoners=poisoners,
+            attack=attack,
+            private=private,
+            epsilon=epsilon,
             dishonest_verifiers=dishonest_verifiers,
             lazy_initiator=lazy_initiator,
         )
@@ -117,6 +133,7 @@ def cli(
     for round_report in report.rounds:
         click.echo("\n" + format_round(round_report))
     click.echo("\nGas per action\n" + format_gas(report.gas))
+    click.echo("\n" + format_curve(report))
     if report_path:
         write_json(report, report_path)
         click.echo(f"report written to {report_path}")
@@ -126,7 +143,3 @@ def cli(
     if not report.conserved:
         raise click.ClickException("conservation check failed: a task paid out a different amount than it took in")
     click.echo("\nconservation check passed: every task paid out exactly what it took in")
-    for round_report in report.rounds:
-        if round_report.fused_bps is not None and round_report.best_single_bps is not None:
-            verdict = "at least as accurate as" if round_report.fused_bps >= round_report.best_single_bps else "below"
-            click.echo(f"round {round_report.round}: the fused model is {verdict} the best single contributor")

@@ -30,7 +30,17 @@ from learning_market.phases import Phase, Role
 from learning_market.roles.anyone import Participant
 from learning_market.roles.files import decode_model_file, fetch_model, fetch_spec, load_dataset_file, require_fits
 from learning_market.roles.policy import Offer
-from ml import Dataset, TrainConfig, accuracy_bps, build_model, encode_model, set_seed, train
+from ml import (
+    Architecture,
+    Dataset,
+    TrainConfig,
+    TrainResult,
+    accuracy_bps,
+    build_model,
+    encode_model,
+    set_seed,
+    train,
+)
 
 
 @dataclass(frozen=True)
@@ -135,11 +145,15 @@ class Contributor(Participant):
         else:
             set_seed(config.seed)
             module, architecture = build_model(spec.architecture), spec.architecture
-        trained = train(module, data, config, progress=progress).model
-        digest = store_file(store, encode_model(trained, architecture), "trained model")
-        result = TrainedModel(digest, digest_to_cid(digest), accuracy_bps(trained, data))
+        trained = train(module, data, config, progress=progress)
+        digest = store_file(store, self.model_file(task_id, trained, architecture), "trained model")
+        result = TrainedModel(digest, digest_to_cid(digest), accuracy_bps(trained.model, data))
         self.need_keyring().record_trained(market.chain_id, market.address, task_id, result)
         return result
+
+    def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
+        """The file of a model just trained for the task: its weights and architecture."""
+        return encode_model(trained.model, architecture)
 
     # ------------------------------------------------------------------ commit
     def check_commit(self, task_id: int, model_digest: bytes | None = None, stake: int | None = None) -> CommitPlan:

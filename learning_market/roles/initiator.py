@@ -29,8 +29,25 @@ from learning_market.roles.anyone import Participant
 from learning_market.roles.campaign import DEFAULT_START_MARGIN, Campaign
 from learning_market.roles.files import fetch_model, fetch_spec, require_fits, require_initial_model_fits
 from learning_market.terms import TaskTerms
-from ml import Dataset, Model, TaskSpec, encode_dataset, encode_model
-from ml.fusion import OUTPUT_STRATEGIES, STRATEGIES, FusionError, fuse
+from ml import (
+    FUSIONS,
+    STRATEGIES,
+    Dataset,
+    Exclusion,
+    FusionError,
+    FusionSettings,
+    Model,
+    NothingToFuse,
+    TaskSpec,
+    encode_dataset,
+    encode_model,
+    fuse_models,
+)
+from ml.fusion import OUTPUT_STRATEGIES
+
+# what an initiator may fuse by: a named fusion of ml.FUSIONS (a strategy and its settings: krum,
+# median+clip, ensemble+distil...) or a bare strategy of ml.STRATEGIES with default settings
+FUSION_NAMES: tuple[str, ...] = tuple(FUSIONS) + tuple(s for s in STRATEGIES if s not in FUSIONS)
 
 
 @dataclass(frozen=True)
@@ -44,21 +61,59 @@ class CreatedTask:
 
 @dataclass(frozen=True)
 class FusedModel:
+    """The fused model of a task's paid submissions, its file, and which submissions went into it.
+
+    `fused` and `excluded` name submissions by their index in the task. When no paid model could be
+    fused (every one excluded), the model is the task's initial model, unchanged (`kept_initial`):
+    the round ends where it started rather than not at all."""
+
     model: Model
     digest: bytes
     file: bytes
-    members: int  # how many paid submissions went into it
+    fused: tuple[int, ...]  # indices of the submissions fused
+    excluded: tuple[Exclusion, ...]  # every other revealed submission, with the reason
+    kept_initial: bool = False
+
+    @property
+    def members(self) -> int:
+        """How many paid submissions went into it."""
+        return len(self.fused)
+
+    def summary(self, fusion: str) -> str:
+        """`fused 3 paid model(s) by 'krum' into 0x…; excluded #2: not paid (weight 0)`."""
+        head = (
+            f"no paid model could be fused by {fusion!r}: the initial model 0x{self.digest.hex()[:12]}… is kept"
+            if self.kept_initial
+            else f"fused {self.members} paid model(s) by {fusion!r} into 0x{self.digest.hex()[:12]}…"
+        )
+        return "; excluded ".join([head, *(f"#{e.index}: {e.reason}" for e in self.excluded)])
+
+
+def fusion_plan(name: str, num_byzantine: int | None = None) -> tuple[str, FusionSettings]:
+    """The strategy and settings of a fusion named in FUSION_NAMES; `num_byzantine`, if given, replaces
+    krum's f (the models it tolerates). Raises a PreflightRefusal for any other name."""
+    if name in FUSIONS:
+        strategy, settings = FUSIONS[name]
+    elif name in STRATEGIES:
+        strategy, settings = name, FusionSettings()
+    else:
+        raise PreflightRefusal(
+            Reason.BAD_PARAMETER, f"{name!r} is not a fusion; use one of {', '.join(FUSION_NAMES)}."
+        )
+    if num_byzantine is not None:
+        settings = dataclasses.replace(settings, num_byzantine=num_byzantine)
+    return strategy, settings
 
 
 @dataclass
 class Initiator(Participant):
-    """The initiator of tasks in one market. An agent fuses a task's paid models by `fusion` (krum
-    tolerating up to `byzantine` poisoned models; stacking trains on `validation`), and runs
-    `campaign`'s rounds if given."""
+    """The initiator of tasks in one market. An agent fuses a task's paid models by `fusion` (one of
+    FUSION_NAMES; `byzantine`, if given, replaces krum's f; stacking and distillation train on
+    `validation`), and runs `campaign`'s rounds if given."""
 
     fusion: str = "average"
     validation: Dataset | None = None
-    byzantine: int = 0
+    byzantine: int | None = None
     campaign: Campaign | None = None
 
     STEPS: ClassVar[tuple[str, ...]] = ("cancel", "reveal_test_set", "finalize", "publish_fused", "claim")
@@ -72,10 +127,8 @@ class Initiator(Participant):
         if step == "reveal_test_set":
             return f"test set 0x{self.reveal_test_set(task_id).hex()[:12]}… revealed"
         if step == "publish_fused":
-            paid = sum(1 for s in self.market.submissions(task_id) if s.reward > 0)
-            tolerated = min(self.byzantine, max(0, (paid - 3) // 2))  # krum needs n >= 2f + 3
-            fused = self.fuse_and_publish(task_id, self.fusion, self.validation, num_byzantine=tolerated)
-            return f"fused {fused.members} paid model(s) by {self.fusion!r} into 0x{fused.digest.hex()[:12]}…"
+            fused = self.fuse_and_publish(task_id, self.fusion, self.validation, num_byzantine=self.byzantine)
+            return fused.summary(self.fusion)
         return super().act(task_id, step)
 
     # ------------------------------------------------------------------ a campaign of rounds
@@ -244,41 +297,83 @@ class Initiator(Participant):
 
     # ------------------------------------------------------------------ fuse and publish
     def fuse(
-        self, task_id: int, strategy: str, validation: Dataset | None = None, num_byzantine: int = 0
+        self, task_id: int, fusion: str, validation: Dataset | None = None, num_byzantine: int | None = None
     ) -> FusedModel:
-        """Fuses the task's paid models, weighted by their rewards, and stores the fused model's file."""
+        """Fuses the task's paid models by `fusion` (see `fusion_plan`), weighted by their rewards, towards
+        the spec's architecture and from its initial model, and stores the fused model's file.
+
+        A paid model the fusion cannot take (another architecture, a file that does not load, tensors that
+        do not fit) is left out, and so is every unpaid one, each with its reason in `excluded`. When no
+        paid model is left, the initial model is kept (`kept_initial`); without one, that is refused.
+        """
         state = self.state(task_id)
         require_initiator(state, self.address, "fusing the paid models")
         require_phase(state, Phase.FINALIZED, "fusing the paid models")
-        if strategy not in STRATEGIES:
+        strategy, settings = fusion_plan(fusion, num_byzantine)
+        trains = strategy == "stacking" or (strategy in OUTPUT_STRATEGIES and settings.distillation is not None)
+        if trains and validation is None:
             raise PreflightRefusal(
-                Reason.BAD_PARAMETER, f"{strategy!r} is not a fusion strategy; use one of {STRATEGIES}."
+                Reason.BAD_PARAMETER, f"the {fusion!r} fusion trains on validation data: pass --validation."
             )
-        if strategy == "stacking" and validation is None:
-            raise PreflightRefusal(
-                Reason.BAD_PARAMETER, "the stacking fusion trains on validation data: pass --validation."
-            )
-        paid = [s for s in self.market.submissions(task_id) if s.reward > 0]
-        if not paid:
+        submissions = self.market.submissions(task_id)
+        if not any(s.reward > 0 for s in submissions):
             raise PreflightRefusal(
                 Reason.NOTHING_PAID, f"no model of task {task_id} was paid, so there is nothing to fuse."
             )
         store = self.need_store()
-        models = [fetch_model(store, s.model_digest, f"model of submission #{s.index}") for s in paid]
+        spec = fetch_spec(store, state)
+        initial = (
+            fetch_model(store, spec.initial_model, "initial model named by the spec")
+            if spec.initial_model is not None
+            else None
+        )
+        excluded = {s.index: "not paid (weight 0)" for s in submissions if s.reward <= 0}
+        paid: list[tuple[int, Model, int]] = []  # (submission index, model, reward)
+        for s in submissions:
+            if s.reward <= 0:
+                continue
+            try:
+                paid.append((s.index, fetch_model(store, s.model_digest, f"model of submission #{s.index}"), s.reward))
+            except PreflightRefusal as refusal:
+                if refusal.reason is not Reason.BAD_FILE:
+                    raise  # a store that may yet serve it: tried again
+                excluded[s.index] = str(refusal)  # paid, yet not a model: the round goes on without it
+        model, fused = initial, ()
         try:
-            fused = fuse(
-                strategy,
-                models,
-                [float(s.reward) for s in paid],
-                validation=validation if strategy in OUTPUT_STRATEGIES else None,
-                num_byzantine=num_byzantine,
-            )
+            if paid:
+                result = fuse_models(
+                    strategy,
+                    [model for _, model, _ in paid],
+                    [float(reward) for _, _, reward in paid],
+                    architecture=spec.architecture,
+                    initial=initial,
+                    validation=validation,
+                    settings=settings,
+                )
+                model, fused = result.model, tuple(paid[i][0] for i in result.fused)
+                excluded.update({paid[e.index][0]: e.reason for e in result.excluded})
+        except NothingToFuse as nothing:
+            excluded.update({paid[e.index][0]: e.reason for e in nothing.excluded})
         except FusionError as error:
             raise PreflightRefusal(
-                Reason.BAD_PARAMETER, f"the paid models cannot be fused by {strategy!r}: {error}."
+                Reason.BAD_PARAMETER, f"the paid models of task {task_id} cannot be fused by {fusion!r}: {error}."
             ) from error
-        fused_file = encode_model(fused.module, fused.architecture)
-        return FusedModel(fused, store_file(store, fused_file, "fused model"), fused_file, len(paid))
+        if model is None:
+            reasons = "; ".join(f"#{index}: {reason}" for index, reason in sorted(excluded.items()))
+            raise PreflightRefusal(
+                Reason.NOTHING_PAID,
+                f"no paid model of task {task_id} can be fused by {fusion!r} ({reasons}), and its spec names no "
+                "initial model to keep.",
+            )
+        file = encode_model(model.module, model.architecture)
+        return FusedModel(
+            model,
+            store_file(store, file, "fused model"),
+            file,
+            fused,
+            tuple(Exclusion(index, reason) for index, reason in sorted(excluded.items())),
+            kept_initial=not fused,
+        )
 
     def check_publish_fused(self, task_id: int) -> TaskState:
         state = self.state(task_id)
@@ -308,7 +403,7 @@ class Initiator(Participant):
         task_id: int,
         strategy: str,
         validation: Dataset | None = None,
-        num_byzantine: int = 0,
+        num_byzantine: int | None = None,
     ) -> FusedModel:
         self.check_publish_fused(task_id)
         fused = self.fuse(task_id, strategy, validation, num_byzantine)

@@ -1,31 +1,46 @@
 """The simulated participants: the honest roles of `learning_market.roles`, each with a name, its
-private data, and how it plays. Every behaviour but HONEST is an attack the protocol must answer;
-each is a thin wrapper: different data, a step left to a person (so an agent never takes it), or a
-transaction sent past the honest role's checks (the market itself must refuse it)."""
+private data, and how it plays. Every behaviour but HONEST and PRIVATE is an attack the protocol must
+answer; each is a thin wrapper: different data, a changed model file, a step left to a person (so an
+agent never takes it), or a transaction sent past the honest role's checks (the market itself must
+refuse it)."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from learning_market.checks import PreflightRefusal, Reason, require_joinable, require_phase, require_role
-from learning_market.keyring import KeyringError, ModelSecret
+from learning_market.keyring import KeyringError, ModelSecret, TrainedModel
 from learning_market.phases import BPS, Phase, Role
 from learning_market.roles.contributor import CommitPlan, Contributor
-from learning_market.roles.initiator import Initiator
+from learning_market.roles.files import fetch_model, fetch_spec
+from learning_market.roles.initiator import FusedModel, Initiator
 from learning_market.roles.verifier import Verifier
-from ml import Dataset
+from ml import (
+    Architecture,
+    Attack,
+    Dataset,
+    Model,
+    PrivacySpent,
+    TrainResult,
+    composed_guarantee,
+    contributor_seed,
+    encode_model,
+    scale_update,
+)
 
 
 class ContributorBehaviour(StrEnum):
     """How a contributor plays."""
 
     HONEST = "honest"
+    PRIVATE = "private"  # honest, trains with DP-SGD and records its (epsilon, delta) in its model files
     FREE_RIDER = "free-rider"  # commits (and stakes) but never reveals
     COPIER = "copier"  # replays another's commitment, then that one's reveal
-    POISONER = "poisoner"  # trains on flipped labels
+    POISONER = "poisoner"  # mounts an attack (ml.attacks): poisoned data, and for some a scaled update
 
 
 class VerifierBehaviour(StrEnum):
@@ -34,7 +49,55 @@ class VerifierBehaviour(StrEnum):
 
 
 @dataclass
-class FreeRider(Contributor):
+class Trainer(Contributor):
+    """A simulated contributor that trains: the spec's training with a seed of its own for each task
+    (`ml.contributor_seed` of the simulation's seed, the task and its index)."""
+
+    seed: int = 0
+    index: int = 0
+
+    def train(
+        self, task_id: int, data: Dataset | str | Path, overrides: dict[str, Any] | None = None, progress: bool = False
+    ) -> TrainedModel:
+        seeded = {**(overrides or {}), "seed": contributor_seed(self.seed, task_id, self.index)}
+        return super().train(task_id, data, seeded, progress)
+
+
+@dataclass
+class PrivateTrainer(Trainer):
+    """Trains with DP-SGD (`training` holds its private round: steps, batches, `privacy`) and records in each
+    model file the (epsilon, delta) composed over every training it has done on its data so far."""
+
+    spent: list[PrivacySpent] = field(default_factory=list)
+
+    def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
+        assert trained.privacy is not None, "a private trainer trains with privacy"
+        self.spent.append(trained.privacy)
+        claim = composed_guarantee(self.spent, trained.privacy.delta)
+        return encode_model(trained.model, architecture, privacy=claim)
+
+
+@dataclass
+class Poisoner(Trainer):
+    """Trains on poisoned data (its `data` is already `ml.poison`ed); for a model-replacement attack
+    (`attack.poisons_updates`), submits its update from the task's initial model scaled by `attack.scale`."""
+
+    attack: Attack | None = None
+
+    def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
+        assert self.attack is not None, "a poisoner needs an attack"
+        model = Model(trained.model, architecture)
+        if self.attack.poisons_updates:
+            store = self.need_store()
+            spec = fetch_spec(store, self.state(task_id))
+            if spec.initial_model is not None:
+                initial = fetch_model(store, spec.initial_model, "initial model named by the spec")
+                model = scale_update(model, initial, self.attack.scale)
+        return encode_model(model.module, architecture)
+
+
+@dataclass
+class FreeRider(Trainer):
     """Commits and stakes, and never reveals."""
 
     MANUAL_STEPS: ClassVar[tuple[str, ...]] = ("reveal",)
@@ -103,7 +166,21 @@ class DishonestVerifier(Verifier):
 
 
 @dataclass
-class LazyInitiator(Initiator):
+class RecordingInitiator(Initiator):
+    """The honest initiator, which also keeps what each fusion gave (task id -> fused model), for the report."""
+
+    fusions: dict[int, FusedModel] = field(default_factory=dict)
+
+    def fuse(
+        self, task_id: int, fusion: str, validation: Dataset | None = None, num_byzantine: int | None = None
+    ) -> FusedModel:
+        fused = super().fuse(task_id, fusion, validation, num_byzantine)
+        self.fusions[task_id] = fused
+        return fused
+
+
+@dataclass
+class LazyInitiator(RecordingInitiator):
     """Never reveals its test set."""
 
     MANUAL_STEPS: ClassVar[tuple[str, ...]] = ("cancel", "reveal_test_set")
@@ -117,6 +194,7 @@ class SimulatedContributor:
     role: Contributor
     shard: Dataset
     behaviour: ContributorBehaviour = ContributorBehaviour.HONEST
+    attack: Attack | None = None  # a poisoner's
 
     @property
     def address(self) -> str:

@@ -19,7 +19,7 @@ from learning_market.phases import Phase
 from learning_market.roles.anyone import Log
 from learning_market.roles.campaign import Campaign
 from learning_market.roles.contributor import Contributor
-from learning_market.roles.initiator import Initiator
+from learning_market.roles.initiator import FUSION_NAMES
 from learning_market.roles.verifier import Verifier
 from learning_market.simulation.participants import (
     ContributorBehaviour,
@@ -27,42 +27,70 @@ from learning_market.simulation.participants import (
     DishonestVerifier,
     FreeRider,
     LazyInitiator,
+    Poisoner,
+    PrivateTrainer,
+    RecordingInitiator,
     SimulatedContributor,
     SimulatedVerifier,
+    Trainer,
     VerifierBehaviour,
 )
 from learning_market.terms import TaskTerms
 from ml import (
+    ATTACKS,
+    DEFAULT_FUSION,
+    Attack,
     Dataset,
+    DatasetRecipe,
+    Model,
+    PrivacyConfig,
     TaskSpec,
     accuracy_bps,
+    accuracy_interval,
+    attack_success_bps,
     build_model,
+    contributor_seed,
+    corner_trigger,
+    correct_predictions,
+    dataset_names,
+    dataset_recipe,
     decode_model,
     encode_model,
-    flip_labels,
-    load_digits,
+    paired_difference,
+    poison,
     set_seed,
     shard_dataset,
     split_dataset,
 )
 
+ARCHITECTURES = ("logistic", "mlp", "cnn")
+
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """A simulated market: who takes part, how the data is split, how models are fused."""
+    """A simulated market: the data, who takes part, how they train, how models are fused.
 
+    `steps` (SGD steps a round) and `architecture` default to the dataset's measured recipe
+    (`ml.dataset_recipe`); the task spec carries both. `poisoners` mount `attack`; `private` honest
+    contributors train with DP-SGD at `epsilon` a round (the recipe's private round: few steps, large
+    batches)."""
+
+    dataset: str = "mnist1d"  # digits | mnist1d
     contributors: int = 4
     verifiers: int = 3
     rounds: int = 3
     split: str = "iid"  # iid | dirichlet | size
     alpha: float = 0.5  # concentration of the dirichlet and size splits
-    fusion: str = "average"  # a strategy of ml.fusion
-    architecture: str = "mlp"  # logistic | mlp | cnn
+    fusion: str = DEFAULT_FUSION  # a named fusion of ml.FUSIONS, or a bare strategy of ml.STRATEGIES
+    architecture: str | None = None  # logistic | mlp | cnn; None: the dataset's default
+    steps: int | None = None  # SGD steps per contributor and round; None: the dataset's default
     seed: int = 0
-    epochs: int = 5  # short local training keeps the models near their common start: averaging works (FedAvg)
     free_riders: int = 0
     copiers: int = 0
     poisoners: int = 0
+    attack: str = "label_flip"  # what poisoners do: one of ml.ATTACKS
+    private: int = 0  # honest contributors who train with differential privacy
+    epsilon: float = 3.0  # their target epsilon per round (delta 1e-5)
     dishonest_verifiers: int = 0
     lazy_initiator: bool = False
     terms: TaskTerms = TaskTerms()
@@ -75,23 +103,45 @@ class SimulationConfig:
             raise ValueError(
                 f"{adversaries} adversarial contributors leave no honest one among {self.contributors}"
             )
+        if self.private > self.contributors - adversaries:
+            raise ValueError(
+                f"{self.private} private contributors but only {self.contributors - adversaries} honest ones"
+            )
         if self.dishonest_verifiers > self.verifiers:
             raise ValueError(f"{self.dishonest_verifiers} dishonest verifiers but only {self.verifiers} verifiers")
-        if self.copiers and self.contributors - adversaries < 1:
-            raise ValueError("a copier needs an honest contributor to copy")
+        if self.dataset not in dataset_names():
+            raise ValueError(f"unknown dataset {self.dataset!r}: use one of {', '.join(dataset_names())}")
+        if self.architecture is not None and self.architecture not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.architecture!r}: use one of {', '.join(ARCHITECTURES)}")
+        if self.fusion not in FUSION_NAMES:
+            raise ValueError(f"unknown fusion {self.fusion!r}: use one of {', '.join(FUSION_NAMES)}")
+        if self.attack not in ATTACKS:
+            raise ValueError(f"unknown attack {self.attack!r}: use one of {', '.join(ATTACKS)}")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"steps must be at least 1, got {self.steps}")
+        if not self.epsilon > 0:
+            raise ValueError(f"epsilon must be positive, got {self.epsilon}")
+
+    @property
+    def recipe(self) -> DatasetRecipe:
+        return dataset_recipe(self.dataset)
 
 
 @dataclass
 class ContributorRow:
     name: str
     behaviour: str
-    local_accuracy_bps: int | None  # its model on its own shard
+    local_accuracy_bps: int | None  # its model on its own shard (true labels)
     test_accuracy_bps: int | None  # its revealed model on the round's test set
     revealed: bool
     median_score: int | None
     reward: int
     stake_back: int
     refusal: str | None = None
+    attack_success_bps: int | None = None  # its model under the round's targeted attack: how often its aim is met
+    epsilon: float | None = None  # the DP claim in its revealed model file
+    delta: float | None = None
+    excluded: str | None = None  # why the fusion left its revealed model out
 
 
 @dataclass
@@ -111,9 +161,16 @@ class RoundReport:
     contributors: list[ContributorRow]
     verifiers: list[VerifierRow]
     initiator_refund: int
+    test_examples: int  # the round's own test set, fresh each round
+    best_single: str | None  # the contributor whose revealed model is most accurate on it
     best_single_bps: int | None
     fused_bps: int | None
+    fused_interval: tuple[float, float] | None  # 95% (Wilson), in %
+    fused_vs_best: str | None  # fused minus best single, in points, with its paired 95% interval
+    verdict: str | None  # ">", "<", or "~" (the test set cannot tell)
     fused_members: int
+    kept_initial: bool  # no paid model could be fused: the round's initial model was kept
+    attack_success_bps: int | None  # of the fused model, for a targeted attack
     deposited: int
     paid_out: int
     market_balance_after: int
@@ -136,20 +193,45 @@ class SimulationReport:
         return all(r.conserved for r in self.rounds)
 
 
-def _data(config: SimulationConfig) -> tuple[list[Dataset], Dataset, list[Dataset]]:
-    """Private shards, the initiator's validation set and one fresh test set per round."""
-    digits = load_digits()
-    train, validation, test_pool = split_dataset(digits, val_fraction=0.1, test_fraction=0.3, seed=config.seed)
+@dataclass(frozen=True)
+class SimulationData:
+    """Private shards, the initiator's validation set, one fresh test set per round (a revealed test set is
+    public), and the attack the poisoners mount."""
+
+    shards: list[Dataset]
+    validation: Dataset
+    tests: list[Dataset]
+    attack: Attack
+
+
+def simulation_data(config: SimulationConfig) -> SimulationData:
+    """The dataset cut as its recipe says: train (shards), validation, and the test part, split into one
+    test set per round (MNIST-1D: 6,000 test examples, 2,000 a round over three rounds)."""
+    recipe = config.recipe
+    train, validation, test_pool = split_dataset(
+        recipe.load(), recipe.val_fraction, recipe.test_fraction, seed=config.seed
+    )
     shards = shard_dataset(train, config.contributors, config.split, seed=config.seed, alpha=config.alpha)
-    # A revealed test set is public: each round gets its own, never seen before.
     tests = shard_dataset(test_pool, config.rounds, "iid", seed=config.seed + 1)
-    return shards, validation, tests
+    return SimulationData(shards, validation, tests, _attack(config, train))
+
+
+def _attack(config: SimulationConfig, train: Dataset) -> Attack:
+    """The poisoners' attack, as the ml benchmark mounts it: half of their examples for a partial flip or a
+    backdoor (trigger in the last features), 3 -> 8 for a targeted flip, and a model-replacement update scaled
+    by contributors / poisoners."""
+    kind = config.attack
+    fraction = 0.5 if kind in ("partial_flip", "backdoor", "scaled_backdoor") else 1.0
+    trigger = corner_trigger(train) if kind in ("backdoor", "scaled_backdoor") else ()
+    scale = config.contributors / max(1, config.poisoners) if kind == "scaled_backdoor" else 1.0
+    return Attack(kind, fraction=fraction, source=3, target=8, trigger=trigger, scale=scale)
 
 
 def _behaviours(config: SimulationConfig) -> list[ContributorBehaviour]:
     honest = config.contributors - config.free_riders - config.copiers - config.poisoners
     return (
-        [ContributorBehaviour.HONEST] * honest
+        [ContributorBehaviour.HONEST] * (honest - config.private)
+        + [ContributorBehaviour.PRIVATE] * config.private
         + [ContributorBehaviour.POISONER] * config.poisoners
         + [ContributorBehaviour.FREE_RIDER] * config.free_riders
         + [ContributorBehaviour.COPIER] * config.copiers
@@ -184,17 +266,19 @@ def run_simulation(
     def keyring(name: str) -> Keyring:
         return Keyring(keyrings / name)
 
-    shards, validation, tests = _data(config)
+    data = simulation_data(config)
+    recipe = config.recipe
     # The models are tiny: one thread trains them fastest, and beside other work it does not thrash.
     torch.set_num_threads(1)
     set_seed(config.seed)
-    architecture = _architecture(config.architecture, validation)
+    architecture = recipe.architectures[config.architecture or recipe.default_architecture]
     initial = store.put(encode_model(build_model(architecture), architecture))
     spec = TaskSpec(
-        input_shape=list(validation.input_shape),
-        num_classes=validation.num_classes,
+        input_shape=list(data.validation.input_shape),
+        num_classes=data.validation.num_classes,
         metric="accuracy",
         architecture=architecture,
+        training=dataclasses.replace(recipe.training, steps=config.steps or recipe.training.steps),
         initial_model=initial,
     )
     terms = dataclasses.replace(
@@ -203,12 +287,12 @@ def run_simulation(
         max_verifiers=max(config.terms.max_verifiers, config.verifiers, 1),
     )
     shared = {"store": store, "allow_private_uri": True}  # the store is everyone's: its paths may go on chain
-    campaign = Campaign(spec, tests, terms, start_margin=0, from_block=market.block_number())
-    initiator = (LazyInitiator if config.lazy_initiator else Initiator)(
-        market, accounts[0], keyring=keyring("initiator"), fusion=config.fusion, validation=validation,
-        byzantine=config.poisoners, campaign=campaign, **shared,
+    campaign = Campaign(spec, data.tests, terms, start_margin=0, from_block=market.block_number())
+    initiator = (LazyInitiator if config.lazy_initiator else RecordingInitiator)(
+        market, accounts[0], keyring=keyring("initiator"), fusion=config.fusion, validation=data.validation,
+        campaign=campaign, **shared,
     )
-    contributors = _contributors(config, market, accounts, shards, keyring, shared)
+    contributors = _contributors(config, market, accounts, data, keyring, shared)
     dishonest = set(range(config.verifiers - config.dishonest_verifiers, config.verifiers))
     verifiers = []
     for j in range(config.verifiers):
@@ -244,7 +328,8 @@ def run_simulation(
     for index in range(config.rounds):
         task_id = campaign.rounds[index]
         report.rounds.append(
-            _report(index + 1, task_id, market, initiator, contributors, verifiers, agents, tests[index])
+            _report(index + 1, task_id, market, initiator, contributors, verifiers, agents, data.tests[index],
+                    data.attack if config.poisoners else None)
         )
     report.gas = market.gas.rows()
     return report
@@ -258,25 +343,40 @@ def _contributors(
     config: SimulationConfig,
     market: MarketClient,
     accounts: Sequence[Any],
-    shards: list[Dataset],
+    data: SimulationData,
     keyring: Any,
     shared: dict[str, Any],
 ) -> list[SimulatedContributor]:
     contributors: list[SimulatedContributor] = []
+    private_round = config.recipe.private_training
     for i, behaviour in enumerate(_behaviours(config)):
-        name, account = f"contributor-{i + 1}", accounts[1 + i]
-        training = {"epochs": config.epochs, "seed": config.seed + i}
-        common = {"keyring": keyring(name), "training": training, **shared}
+        name, account, shard = f"contributor-{i + 1}", accounts[1 + i], data.shards[i]
+        common = {"keyring": keyring(name), **shared}
+        trainer = {"seed": config.seed, "index": i, **common}
+        attack = None
         if behaviour is ContributorBehaviour.COPIER:
             victim = next(c.role for c in contributors if c.behaviour is ContributorBehaviour.HONEST)
             role: Contributor = Copier(market, account, victim=victim, **common)
         elif behaviour is ContributorBehaviour.FREE_RIDER:
-            role = FreeRider(market, account, data=shards[i], **common)
+            role = FreeRider(market, account, data=shard, **trainer)
         elif behaviour is ContributorBehaviour.POISONER:
-            role = Contributor(market, account, data=flip_labels(shards[i], seed=training["seed"]), **common)
+            attack = data.attack
+            poisoned = poison(shard, attack, seed=contributor_seed(config.seed, 0, i))
+            role = Poisoner(market, account, data=poisoned, attack=attack, **trainer)
+        elif behaviour is ContributorBehaviour.PRIVATE:
+            # the recipe's private round (few steps of large batches), at this simulation's epsilon
+            training = {
+                "steps": private_round.steps,
+                "batch_size": private_round.batch_size,
+                "lr": private_round.lr,
+                "privacy": dataclasses.replace(
+                    private_round.privacy or PrivacyConfig(config.epsilon), target_epsilon=config.epsilon
+                ),
+            }
+            role = PrivateTrainer(market, account, data=shard, training=training, **trainer)
         else:
-            role = Contributor(market, account, data=shards[i], **common)
-        contributors.append(SimulatedContributor(name, role, shards[i], behaviour))
+            role = Trainer(market, account, data=shard, **trainer)
+        contributors.append(SimulatedContributor(name, role, shard, behaviour, attack))
     return contributors
 
 
@@ -305,17 +405,6 @@ def drive(agents: Sequence[Agent], market: MarketClient, between: Any = None) ->
             idle = 0
 
 
-def _architecture(name: str, data: Dataset) -> dict[str, Any]:
-    shape, classes = list(data.input_shape), data.num_classes
-    if name == "logistic":
-        return {"name": "logistic", "input_shape": shape, "num_classes": classes}
-    if name == "mlp":
-        return {"name": "mlp", "input_shape": shape, "num_classes": classes, "hidden_sizes": [64]}
-    if name == "cnn":
-        return {"name": "cnn", "input_shape": shape, "num_classes": classes, "channels": [8, 16]}
-    raise ValueError(f"unknown architecture {name!r}: expected logistic, mlp or cnn")
-
-
 def _config_dict(config: SimulationConfig) -> dict[str, Any]:
     fields = {k: v for k, v in vars(config).items() if k != "terms"}
     return {**fields, "terms": vars(config.terms)}
@@ -325,13 +414,16 @@ def _report(
     number: int,
     task_id: int,
     market: MarketClient,
-    initiator: Initiator,
+    initiator: RecordingInitiator,
     contributors: list[SimulatedContributor],
     verifiers: list[SimulatedVerifier],
     agents: Sequence[Agent],
     test_set: Dataset,
+    attack: Attack | None,
 ) -> RoundReport:
-    """One round's figures, read back from the chain, the keyrings and the agents' records."""
+    """One round's figures, read back from the chain, the model files, the keyrings and the agents' records;
+    every accuracy on the round's own test set, the fused model's beside the best single one's with 95%
+    intervals."""
     task, phase = market.task(task_id), market.phase(task_id)
     params, store = task.params, initiator.need_store()
     paid = market.claims(task_id)
@@ -340,11 +432,13 @@ def _report(
     }
     submissions = {s.contributor: s for s in market.submissions(task_id)}
 
-    def accuracy(digest: bytes, data: Dataset) -> int:
-        return accuracy_bps(decode_model(store.get(digest), digest).module, data)
+    def model(digest: bytes) -> Model:
+        return decode_model(store.get(digest), digest)
 
-    test_accuracy = {c.address: accuracy(s.model_digest, test_set) for c in contributors
-                     if (s := submissions.get(c.address)) is not None}
+    revealed = {c.address: model(s.model_digest) for c in contributors if (s := submissions.get(c.address))}
+    test_accuracy = {address: accuracy_bps(m.module, test_set) for address, m in revealed.items()}
+    fusion = initiator.fusions.get(task_id)
+    exclusions = {e.index: e.reason for e in fusion.excluded} if fusion is not None else {}
     contributor_rows = []
     for c in contributors:
         keyring, submission = c.role.need_keyring(), submissions.get(c.address)
@@ -355,17 +449,26 @@ def _report(
         )
         got = paid.get(c.address, 0)
         stake_back = params.contributor_stake if submission is not None and got else 0
+        own = revealed.get(c.address)
+        claim = own.privacy if own is not None else None
         contributor_rows.append(
             ContributorRow(
                 name=c.name,
-                behaviour=c.behaviour.value,
-                local_accuracy_bps=None if trained is None else accuracy(trained.model_digest, c.shard),
+                behaviour=c.behaviour.value if c.attack is None else f"{c.behaviour.value}: {c.attack.kind}",
+                local_accuracy_bps=None if trained is None else accuracy_bps(model(trained.model_digest).module,
+                                                                             c.shard),
                 test_accuracy_bps=test_accuracy.get(c.address),
                 revealed=submission is not None,
                 median_score=submission.median_score if submission is not None and phase == Phase.FINALIZED else None,
                 reward=got - stake_back,
                 stake_back=stake_back,
                 refusal=refusals.get(c.name),
+                attack_success_bps=attack_success_bps(own.module, test_set, attack)
+                if own is not None and attack is not None
+                else None,
+                epsilon=None if claim is None else claim.epsilon,
+                delta=None if claim is None else claim.delta,
+                excluded=exclusions.get(submission.index) if submission is not None else None,
             )
         )
     statuses = {v.verifier: v for v in market.verifiers(task_id)}
@@ -382,10 +485,20 @@ def _report(
                 stake_back=stake_back,
             )
         )
-    fused_bps, fused_members = None, 0
+    best = max(revealed, key=lambda address: test_accuracy[address], default=None)  # the first of the best
+    names = {c.address: c.name for c in contributors}
+    fused_bps = fused_interval = fused_vs_best = verdict = success = None
     if task.fused_digest != bytes(32):
-        fused_bps = accuracy(task.fused_digest, test_set)
-        fused_members = sum(1 for s in submissions.values() if s.reward > 0)
+        fused = model(task.fused_digest).module
+        fused_correct = correct_predictions(fused, test_set)
+        fused_bps = accuracy_bps(fused, test_set)
+        interval = accuracy_interval(fused_correct)
+        fused_interval = (round(interval.low, 2), round(interval.high, 2))
+        if best is not None:
+            difference = paired_difference(fused_correct, correct_predictions(revealed[best].module, test_set))
+            fused_vs_best, verdict = str(difference), difference.verdict
+        if attack is not None:
+            success = attack_success_bps(fused, test_set, attack)
     return RoundReport(
         round=number,
         task_id=task_id,
@@ -393,9 +506,16 @@ def _report(
         contributors=contributor_rows,
         verifiers=verifier_rows,
         initiator_refund=paid.get(initiator.address, 0),
-        best_single_bps=max(test_accuracy.values()) if test_accuracy else None,
+        test_examples=len(test_set),
+        best_single=None if best is None else names[best],
+        best_single_bps=None if best is None else test_accuracy[best],
         fused_bps=fused_bps,
-        fused_members=fused_members,
+        fused_interval=fused_interval,
+        fused_vs_best=fused_vs_best,
+        verdict=verdict,
+        fused_members=0 if fusion is None else fusion.members,
+        kept_initial=fusion is not None and fusion.kept_initial,
+        attack_success_bps=success,
         deposited=task.deposited,
         paid_out=task.paid_out,
         market_balance_after=market.balance(market.address),

@@ -22,7 +22,7 @@ from ml.benchmark.common import commit
 from ml.data import Dataset, flip_labels, shard_dataset, split_dataset
 from ml.datasets import dataset_recipe
 from ml.evaluate import accuracy_bps
-from ml.fusion import FusionError, fuse
+from ml.fusion import FusionError, FusionSettings, fuse_models
 from ml.models import Model, build_model
 from ml.train import TrainConfig, set_seed, train
 
@@ -110,14 +110,17 @@ def run_setting(
     byzantine = assumed_byzantine(setting.contributors, config.poison_fraction)
     for column, strategy, weighted in FUSED_COLUMNS:
         try:
-            fused = fuse(
+            settings = FusionSettings(
+                trim_fraction=config.trim_fraction,
+                num_byzantine=byzantine if byzantine is not None else 0,
+            )
+            fused = fuse_models(
                 strategy,
                 models,
                 weights if weighted else [1] * len(models),
                 validation=val,
-                trim_fraction=config.trim_fraction,
-                num_byzantine=byzantine if byzantine is not None else 0,
-            )
+                settings=settings,
+            ).model
         except FusionError:
             continue  # e.g. Multi-Krum with too few models: the cell stays empty
         row[column] = accuracy_bps(fused.module, test)

@@ -21,18 +21,22 @@ def test_simulate_round__every_option__reports_plots_and_conserves(tmp_path):
     report, picture = tmp_path / "report.json", tmp_path / "rounds.png"
 
     done = _ape_run(
-        "simulate_round", "--rounds", 2, "--contributors", 5, "--verifiers", 3, "--split", "size", "--alpha", 1.0,
-        "--fusion", "median", "--architecture", "logistic", "--epochs", 1, "--seed", 1, "--free-riders", 1,
-        "--copiers", 1, "--poisoners", 1, "--dishonest-verifiers", 1, "--store", tmp_path / "store",
-        "--report", report, "--plot", picture, "--quiet",
+        "simulate_round", "--dataset", "digits", "--rounds", 2, "--contributors", 6, "--verifiers", 3, "--split",
+        "size", "--alpha", 1.0, "--fusion", "median+clip", "--architecture", "logistic", "--steps", 20, "--seed", 1,
+        "--free-riders", 1, "--copiers", 1, "--poisoners", 1, "--attack", "backdoor", "--private", 1, "--epsilon", 8,
+        "--dishonest-verifiers", 1, "--store", tmp_path / "store", "--report", report, "--plot", picture, "--quiet",
     )
 
     assert done.returncode == 0, done.stdout + done.stderr
     rounds = json.loads(report.read_text())
     assert rounds["conserved"] and len(rounds["rounds"]) == 2
+    assert rounds["config"]["fusion"] == "median+clip" and rounds["config"]["steps"] == 20
     assert picture.stat().st_size > 0 and any((tmp_path / "store").iterdir())
     behaviours = [c["behaviour"] for c in rounds["rounds"][0]["contributors"]]
-    assert behaviours == ["honest", "honest", "poisoner", "free-rider", "copier"]
+    assert behaviours == ["honest", "honest", "private", "poisoner: backdoor", "free-rider", "copier"]
+    assert 7.9 < rounds["rounds"][0]["contributors"][2]["epsilon"] <= 8.0
+    assert rounds["rounds"][0]["attack_success_bps"] is not None
+    assert "Fused model per round" in done.stdout and "attack success" in done.stdout
     assert "conservation check passed" in done.stdout
 
 

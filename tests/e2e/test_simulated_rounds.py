@@ -1,7 +1,9 @@
-"""Whole simulated rounds with real training: each adversary meets the outcome the protocol promises."""
+"""Whole simulated rounds with real training: each adversary meets the outcome the protocol promises, attackers
+and private contributors are reported, and the same seed gives the same payouts to the wei."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from learning_market.simulation.rounds import SimulationConfig, SimulationReport
 from learning_market.terms import TaskTerms
 
 TERMS = TaskTerms()
-QUICK = {"epochs": 4, "rounds": 1, "contributors": 3, "verifiers": 3}
+QUICK = {"dataset": "digits", "steps": 60, "rounds": 1, "contributors": 3, "verifiers": 3}
 
 
 @pytest.fixture
@@ -44,8 +46,16 @@ def test_simulation__honest_round__settles_pays_everyone_and_conserves_eth(simul
     assert all(c.stake_back == TERMS.contributor_stake and c.reward > 0 for c in round_.contributors)
     fee_each = TERMS.reward * TERMS.verifier_fee_bps // BPS // 3
     assert all(v.honest and v.fee == fee_each and v.stake_back == TERMS.verifier_stake for v in round_.verifiers)
-    assert round_.fused_members == 3
-    assert round_.fused_bps >= round_.best_single_bps  # short local training from one start: averaging helps
+    assert (round_.fused_members, round_.kept_initial) == (3, False)
+    assert all(c.excluded is None for c in round_.contributors)
+    assert round_.test_examples == 450  # digits' test part (25%), one round
+    low, high = round_.fused_interval
+    assert low < round_.fused_bps / 100 < high
+    best = max(round_.contributors, key=lambda c: c.test_accuracy_bps)
+    assert (round_.best_single, round_.best_single_bps) == (best.name, best.test_accuracy_bps)
+    estimate = float(round_.fused_vs_best.split()[0])
+    assert estimate == pytest.approx((round_.fused_bps - round_.best_single_bps) / 100, abs=0.051)
+    assert round_.verdict in (">", "<", "~")
     assert {g["action"] for g in report.gas} >= {
         "createTask", "commitModel", "joinAsVerifier", "revealModel", "revealTestSet",
         "commitScores", "revealScores", "finalize", "claim", "publishFusedModel",
@@ -78,7 +88,7 @@ def test_simulation__poisoner__earns_less_than_every_honest_contributor(simulate
     report = simulate(contributors=4, poisoners=1)
 
     (round_,) = report.rounds
-    (poisoner,) = _by_behaviour(round_.contributors, "poisoner")
+    (poisoner,) = _by_behaviour(round_.contributors, "poisoner: label_flip")
     honest = _by_behaviour(round_.contributors, "honest")
     assert poisoner.revealed and poisoner.median_score < min(c.median_score for c in honest)
     assert poisoner.reward < min(c.reward for c in honest)
@@ -126,7 +136,7 @@ def test_simulation__every_adversary_at_once__each_meets_its_outcome(simulate):
     assert round_.phase == "Finalized"
     (free_rider,) = _by_behaviour(round_.contributors, "free-rider")
     (copier,) = _by_behaviour(round_.contributors, "copier")
-    (poisoner,) = _by_behaviour(round_.contributors, "poisoner")
+    (poisoner,) = _by_behaviour(round_.contributors, "poisoner: label_flip")
     honest = _by_behaviour(round_.contributors, "honest")
     assert (free_rider.revealed, free_rider.reward + free_rider.stake_back) == (False, 0)
     assert (copier.refusal, copier.reward + copier.stake_back) == ("CommitmentMismatch", 0)
@@ -135,3 +145,66 @@ def test_simulation__every_adversary_at_once__each_meets_its_outcome(simulate):
     assert (liar.honest, liar.fee + liar.stake_back) == (False, 0)
     assert all(v.honest for v in _by_behaviour(round_.verifiers, "honest"))
     assert report.conserved
+
+
+def test_simulation__scaled_backdoor__its_success_reported_for_every_model_and_the_fused_one(simulate):
+    report = simulate(contributors=4, poisoners=1, attack="scaled_backdoor")
+
+    (round_,) = report.rounds
+    (poisoner,) = _by_behaviour(round_.contributors, "poisoner: scaled_backdoor")
+    honest = _by_behaviour(round_.contributors, "honest")
+    assert poisoner.revealed and all(c.attack_success_bps is not None for c in honest)
+    assert poisoner.attack_success_bps > max(c.attack_success_bps for c in honest)
+    assert round_.attack_success_bps is not None and round_.fused_bps is not None
+    assert report.conserved
+
+
+def test_simulation__private_contributor__its_model_files_record_epsilon_composed_over_rounds(simulate):
+    report = simulate(rounds=2, private=1)
+
+    first, second = ([c for c in r.contributors if c.behaviour == "private"][0] for r in report.rounds)
+    assert 2.9 < first.epsilon <= 3.0 and first.delta == 1e-5  # one round at epsilon 3
+    assert 3.0 < second.epsilon < 6.0 and second.delta == 1e-5  # two rounds compose to less than their sum
+    assert all(c.epsilon is None for r in report.rounds for c in r.contributors if c.behaviour == "honest")
+    assert report.conserved
+
+
+def test_simulation__same_seed__same_payouts_to_the_wei(simulate):
+    options = {"rounds": 2, "private": 1, "poisoners": 1, "attack": "scaled_backdoor"}
+
+    first, second = simulate(**options), simulate(**options)
+
+    def payouts(report: SimulationReport) -> list[Any]:
+        return [
+            ([(c.reward, c.stake_back, c.median_score) for c in r.contributors], [v.fee for v in r.verifiers],
+             r.fused_bps, r.attack_success_bps)
+            for r in report.rounds
+        ]
+
+    assert first.market != second.market
+    assert payouts(first) == payouts(second)
+    assert all(c.reward > 0 for c in first.rounds[1].contributors if c.behaviour == "honest")
+
+
+def test_simulation__mnist1d__the_recipes_sizes_and_its_cnn(simulate, project):
+    report = simulate(dataset="mnist1d", steps=30, contributors=2, verifiers=1)
+
+    (round_,) = report.rounds
+    assert round_.phase == "Finalized" and report.conserved
+    assert round_.test_examples == 6_000  # a quarter of MNIST-1D's 24,000: one test set for the one round
+    assert report.config["dataset"] == "mnist1d" and report.config["architecture"] is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"contributors": 3, "private": 3, "poisoners": 1}, "3 private contributors but only 2 honest ones"),
+        ({"dataset": "cifar"}, "unknown dataset 'cifar': use one of digits, mnist1d"),
+        ({"fusion": "mean"}, "unknown fusion 'mean': use one of average, average+clip, median+clip"),
+        ({"attack": "flip"}, "unknown attack 'flip': use one of label_flip, partial_flip, targeted_flip"),
+        ({"steps": 0}, "steps must be at least 1, got 0"),
+    ],
+)
+def test_simulation_config__bad_settings__one_sentence(overrides, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        SimulationConfig(**{**QUICK, **overrides})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ import torch
 
 from ml import (
     STRATEGIES,
+    Dataset,
+    Exclusion,
     FusionError,
     Model,
     TrainConfig,
@@ -17,7 +20,6 @@ from ml import (
     decode_model,
     encode_model,
     flip_labels,
-    fuse,
     predict_logits,
     shard_dataset,
     train,
@@ -44,6 +46,19 @@ def _same(a: Model, b: Model) -> bool:
         torch.equal(a.module.state_dict()[name], b.module.state_dict()[name])
         for name in a.module.state_dict()
     )
+
+
+def _fuse(
+    strategy: str,
+    models: list[Model],
+    weights: list[float],
+    validation: Dataset | None = None,
+    **settings: Any,
+) -> Model:
+    """The fused model alone, with the named settings."""
+    return fuse_models(
+        strategy, models, weights, validation=validation, settings=FusionSettings(**settings)
+    ).model
 
 
 def _wild(model: Model) -> Model:
@@ -152,7 +167,7 @@ def test_aggregate_krum__excludes_the_outlier_and_averages_the_selected():
 def test_fuse__identical_models__exactly_that_model(trained_mlp, strategy):
     models = [copy.deepcopy(trained_mlp) for _ in range(5)]
 
-    fused = fuse(strategy, models, [8700, 9100, 8500, 9300, 8900], num_byzantine=1)
+    fused = _fuse(strategy, models, [8700, 9100, 8500, 9300, 8900], num_byzantine=1)
 
     assert fused.architecture == trained_mlp.architecture
     assert _same(fused, trained_mlp)
@@ -161,7 +176,7 @@ def test_fuse__identical_models__exactly_that_model(trained_mlp, strategy):
 def test_fuse__ensemble_of_identical_models__same_predictions(trained_mlp, digits_split):
     test = digits_split[2]
 
-    fused = fuse("ensemble", [trained_mlp, copy.deepcopy(trained_mlp)], [3, 1])
+    fused = _fuse("ensemble", [trained_mlp, copy.deepcopy(trained_mlp)], [3, 1])
 
     assert torch.equal(
         predict_logits(fused.module, test).argmax(1),
@@ -174,7 +189,7 @@ def test_fuse__stacking_of_identical_models__as_accurate_within_one_percent(
 ):
     _, val, test = digits_split
 
-    fused = fuse("stacking", [trained_mlp, copy.deepcopy(trained_mlp)], [1, 1], validation=val)
+    fused = _fuse("stacking", [trained_mlp, copy.deepcopy(trained_mlp)], [1, 1], validation=val)
 
     assert accuracy_bps(fused.module, test) >= accuracy_bps(trained_mlp.module, test) - 100
 
@@ -182,15 +197,15 @@ def test_fuse__stacking_of_identical_models__as_accurate_within_one_percent(
 def test_fuse__median__ignores_a_single_wild_model(trained_mlp, digits_split):
     models = [trained_mlp, copy.deepcopy(trained_mlp), _wild(trained_mlp)]
 
-    median = fuse("median", models, [1, 1, 1])
-    average = fuse("average", models, [1, 1, 1])
+    median = _fuse("median", models, [1, 1, 1])
+    average = _fuse("average", models, [1, 1, 1])
 
     assert _same(median, trained_mlp)
     assert accuracy_bps(average.module, digits_split[2]) < 3000
 
 
 def test_fuse__zero_weight_model__left_out(trained_mlp):
-    fused = fuse("average", [trained_mlp, _wild(trained_mlp)], [9000, 0])
+    fused = _fuse("average", [trained_mlp, _wild(trained_mlp)], [9000, 0])
 
     assert _same(fused, trained_mlp)
 
@@ -209,15 +224,23 @@ def honest_and_poisoned(digits_split, fresh_model) -> list[Model]:
     return models
 
 
-def test_fuse__krum__excludes_the_poisoned_model(honest_and_poisoned, digits_split):
+def test_fuse__krum__excludes_the_poisoned_model_and_says_so(honest_and_poisoned, digits_split):
     results = [[t.numpy() for t in m.module.state_dict().values()] for m in honest_and_poisoned]
 
     scores = krum_scores(results, num_byzantine=1)
-    krum = fuse("krum", honest_and_poisoned, [1] * 5, num_byzantine=1)
-    honest_average = fuse("average", honest_and_poisoned[:4], [1] * 4)
+    krum = fuse_models(
+        "krum", honest_and_poisoned, [1] * 5, settings=FusionSettings(num_byzantine=1)
+    )
+    honest_average = _fuse("average", honest_and_poisoned[:4], [1] * 4)
 
     assert int(np.argmax(scores)) == 4
-    assert _same(krum, honest_average)
+    assert _same(krum.model, honest_average)
+    assert krum.fused == (0, 1, 2, 3)
+    assert krum.excluded == (
+        Exclusion(
+            4, "left out by Multi-Krum (f = 1), which keeps the 4 of 5 models nearest the others"
+        ),
+    )
 
 
 def test_fuse__robust_strategies__beat_plain_averaging_under_poisoning(
@@ -226,10 +249,10 @@ def test_fuse__robust_strategies__beat_plain_averaging_under_poisoning(
     test = digits_split[2]
     uniform = [1] * 5
 
-    average = accuracy_bps(fuse("average", honest_and_poisoned, uniform).module, test)
+    average = accuracy_bps(_fuse("average", honest_and_poisoned, uniform).module, test)
     for strategy in ("median", "krum"):
         assert (
-            accuracy_bps(fuse(strategy, honest_and_poisoned, uniform, num_byzantine=1).module, test)
+            accuracy_bps(_fuse(strategy, honest_and_poisoned, uniform, num_byzantine=1).module, test)
             > average
         )
 
@@ -244,7 +267,7 @@ def test_fuse__ensemble_and_stacking_of_different_architectures__saved_and_loade
     before = encode_model(logistic.module, LOGISTIC)
 
     for strategy in ("ensemble", "stacking"):
-        fused = fuse(strategy, members, [8000, 6000], validation=val)
+        fused = _fuse(strategy, members, [8000, 6000], validation=val)
         loaded = decode_model(encode_model(fused.module, fused.architecture))
 
         assert loaded.architecture == fused.architecture
@@ -254,7 +277,7 @@ def test_fuse__ensemble_and_stacking_of_different_architectures__saved_and_loade
 
 
 def test_fuse__ensemble__records_the_weights(trained_mlp):
-    fused = fuse("ensemble", [trained_mlp, trained_mlp], [8000, 2000])
+    fused = _fuse("ensemble", [trained_mlp, trained_mlp], [8000, 2000])
 
     assert fused.architecture["weights"] == [8000.0, 2000.0]
     assert set(fused.module.state_dict()) == {
@@ -303,7 +326,7 @@ def test_fuse__unfusable_input__fusion_error_says_why(
     trained_mlp, strategy, make, weights, options, message
 ):
     with pytest.raises(FusionError, match=message):
-        fuse(strategy, make(trained_mlp), weights, **options)
+        _fuse(strategy, make(trained_mlp), weights, **options)
 
 
 def test_fuse__stacking_validation_of_another_task__refused(trained_mlp, digits_split):
@@ -311,7 +334,7 @@ def test_fuse__stacking_validation_of_another_task__refused(trained_mlp, digits_
     wrong = type(wrong)(wrong.x.reshape(len(wrong), 64), wrong.y, 10)
 
     with pytest.raises(FusionError, match=r"validation data is \(64,\) with 10 classes"):
-        fuse("stacking", [trained_mlp], [1], validation=wrong)
+        _fuse("stacking", [trained_mlp], [1], validation=wrong)
 
 
 def test_strategies__all_named():

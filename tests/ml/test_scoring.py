@@ -21,11 +21,11 @@ from ml import (
     TaskSpec,
     TrainConfig,
     flip_labels,
-    fuse,
     shard_dataset,
     train,
 )
 from ml.contribution import exact_shapley
+from ml.fusion import fuse_models
 from ml.scoring import BPS, Scores, ScoringError, ScoringRules, score_models
 from ml.scoring_benchmark import byte_variant, permuted, perturbed
 from ml.similarity import correct_predictions, exact_norm
@@ -36,6 +36,11 @@ BASELINE = 1000  # the contract's baselineScore: chance on ten classes
 TRAINING = TrainConfig(epochs=5, lr=0.05)
 ROUNDS = 3
 CONTRIBUTORS = 4
+
+
+def _average(models: list[Model], weights: list[float]) -> Model:
+    """The parameter average the scoring rules' coalitions use."""
+    return fuse_models("average", models, weights).model
 
 
 def _spec(**rules) -> TaskSpec:
@@ -93,7 +98,7 @@ def rounds(fresh_model, shards) -> list[tuple[Model, list[Model]]]:
     for number in range(ROUNDS):
         honest = [_trained(start, shard, seed=100 * number + i) for i, shard in enumerate(shards)]
         result.append((start, honest))
-        start = fuse("average", honest, [1.0] * len(honest))
+        start = _average(honest, [1.0] * len(honest))
     return result
 
 
@@ -106,7 +111,7 @@ def skewed_rounds(fresh_model, digits_split) -> list[tuple[Model, list[Model]]]:
     for number in range(ROUNDS):
         honest = [_trained(start, shard, seed=100 * number + i) for i, shard in enumerate(shards)]
         result.append((start, honest))
-        start = fuse("average", honest, [1.0] * len(honest))
+        start = _average(honest, [1.0] * len(honest))
     return result
 
 
@@ -491,7 +496,7 @@ def test_leave_one_out__reference_plus_drop_in_fused_accuracy(first_round, test_
     start, honest = first_round
 
     def correct(models: Sequence[Model]) -> int:
-        return correct_predictions(fuse("average", models, [1.0] * len(models)), test_set)
+        return correct_predictions(_average(models, [1.0] * len(models)), test_set)
 
     everyone = correct(honest)
     reference = max(BASELINE, correct_predictions(start, test_set) * BPS // len(test_set))
@@ -527,8 +532,8 @@ def test_shapley__weights_are_exact_shapley_values_whatever_the_baseline(
         # the best of the start and the fused model, alone or mixed 1:3, 1:1, 3:1
         if not coalition:
             return start_correct
-        fused = fuse("average", [honest[k] for k in coalition], [1.0] * len(coalition))
-        mixed = [fuse("average", [start, fused], [1 - w, w]) for w in (0.25, 0.5, 0.75)]
+        fused = _average([honest[k] for k in coalition], [1.0] * len(coalition))
+        mixed = [_average([start, fused], [1 - w, w]) for w in (0.25, 0.5, 0.75)]
         return max(start_correct, *(correct_predictions(m, test_set) for m in [*mixed, fused]))
 
     contributions = [phi * BPS // len(test_set) for phi in exact_shapley(len(honest), value)]
@@ -761,7 +766,7 @@ def test_done_when__honest_scores__monotone_in_contribution(digits_split, fresh_
 
         # Assert
         assert scores.bps[1] < scores.bps[2] < scores.bps[3]
-        start = fuse("average", models, [1.0] * len(models))
+        start = _average(models, [1.0] * len(models))
 
 
 # ---------------------------------------------------------------- inputs and the spec section
