@@ -1,26 +1,42 @@
-"""The slow scripts as a user runs them (`ape run` in a subprocess, each on an anvil of its own):
-the simulation with every option, and the gas benchmark; a refusal on the test's own node."""
+"""The slow scripts as a user runs them (`ape run` in a subprocess, each on an anvil of the test's, as
+ape would start it): the simulation with every option, the gas benchmark, a refusal on a market that is not there."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+from tests.utils.anvil import standalone_anvil
 
 ROOT = Path(__file__).resolve().parents[2]
 APE = ROOT / ".venv" / "bin" / "ape"
 
 
-def _ape_run(*args: object, timeout: int = 300, node: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`ape run` on an anvil of its own, or on the running `node` (ape-foundry's APE_FOUNDRY_HOST)."""
-    env = os.environ | ({"APE_FOUNDRY_HOST": node} if node else {})
+# ape's own anvil, as ape starts it for the network `local` (its 30 test accounts, no fees).
+APE_LIKE = ("--accounts", "30", "--block-base-fee-per-gas", "0", "--gas-price", "0")
+
+
+def _ape_run(*args: object, node: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """`ape run` on the network `local`, served by the running `node` (ape-foundry's APE_FOUNDRY_HOST): ape gives
+    an anvil it starts itself 20 s to answer, which a loaded machine has overrun."""
+    env = os.environ | {"APE_FOUNDRY_HOST": node}
     return subprocess.run(
         [str(APE), "run", *(str(a) for a in args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env
     )
 
 
-def test_simulate_round__every_option__reports_plots_and_conserves(tmp_path):
+@pytest.fixture
+def node() -> Iterator[str]:
+    with standalone_anvil(None, *APE_LIKE) as uri:
+        yield uri
+
+
+def test_simulate_round__every_option__reports_plots_and_conserves(tmp_path, node):
     report, picture = tmp_path / "report.json", tmp_path / "rounds.png"
 
     done = _ape_run(
@@ -28,6 +44,7 @@ def test_simulate_round__every_option__reports_plots_and_conserves(tmp_path):
         "size", "--alpha", 1.0, "--fusion", "median+clip", "--architecture", "logistic", "--steps", 20, "--seed", 1,
         "--free-riders", 1, "--copiers", 1, "--poisoners", 1, "--attack", "backdoor", "--private", 1, "--epsilon", 8,
         "--dishonest-verifiers", 1, "--store", tmp_path / "store", "--report", report, "--plot", picture, "--quiet",
+        node=node,
     )
 
     assert done.returncode == 0, done.stdout + done.stderr
@@ -44,7 +61,6 @@ def test_simulate_round__every_option__reports_plots_and_conserves(tmp_path):
 
 
 def test_simulate_round__lazy_initiator_on_a_market_that_is_not_there__one_sentence(chain):
-    # On the test's own node: starting an anvil of its own (ape waits 20 s at most) is not what this tests.
     done = _ape_run(
         "simulate_round", "--lazy-initiator", "--market", "0x000000000000000000000000000000000000dEaD",
         node=chain.provider.http_uri,
@@ -56,10 +72,10 @@ def test_simulate_round__lazy_initiator_on_a_market_that_is_not_there__one_sente
     )
 
 
-def test_gas_benchmark__two_small_tasks__writes_the_tables(tmp_path):
+def test_gas_benchmark__two_small_tasks__writes_the_tables(tmp_path, node):
     out = tmp_path / "gas.md"
 
-    done = _ape_run("gas_benchmark", "--contributors", "1,2", "--verifiers", "1", "--batch", 1, "--out", out)
+    done = _ape_run("gas_benchmark", "--contributors", "1,2", "--verifiers", "1", "--batch", 1, "--out", out, node=node)
 
     assert done.returncode == 0, done.stdout + done.stderr
     text = out.read_text()

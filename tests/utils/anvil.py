@@ -22,17 +22,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def standalone_anvil(block_time: int | None = 1) -> Iterator[str]:
-    """The node's URL, once it answers."""
+def standalone_anvil(block_time: int | None = 1, *options: str) -> Iterator[str]:
+    """The node's URL, once it answers (within a minute: a loaded machine can take tens of seconds)."""
     port = free_port()
     timing = ["--block-time", str(block_time)] if block_time else []
     anvil = subprocess.Popen(
-        [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), *timing, "--silent"],
+        [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), *timing, *options, "--silent"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     uri = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 RpcNode(uri, "0x" + "00" * 20).head()
