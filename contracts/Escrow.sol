@@ -31,7 +31,7 @@ abstract contract Escrow is TaskRegistry, ReentrancyGuardTransient {
         if (amount == 0) revert NothingToClaim(taskId, msg.sender);
 
         _markClaimed(taskId, msg.sender);
-        task.paidOut += uint128(amount);
+        task.paidOut += uint128(amount); // fits: a task never pays out more than its deposits (< 2^128)
         emit Claimed(taskId, msg.sender, recipient, amount);
 
         Address.sendValue(recipient, amount);

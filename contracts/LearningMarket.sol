@@ -145,7 +145,7 @@ contract LearningMarket is ILearningMarket, Escrow {
         uint256 count = task.revealedCount;
         if (scores.length != count) revert ScoreCountMismatch(taskId, scores.length, count);
         for (uint256 i; i < count; ++i) {
-            if (scores[i] > 10_000) revert ScoreOutOfRange(taskId, i, scores[i]);
+            if (scores[i] > RewardSplit.BPS) revert ScoreOutOfRange(taskId, i, scores[i]);
         }
         if (Commitments.scores(taskId, msg.sender, scores, salt) != member.commitment) {
             revert CommitmentMismatch(taskId, msg.sender);
@@ -188,8 +188,20 @@ contract LearningMarket is ILearningMarket, Escrow {
                 return true;
             }
         }
-        task.finalizeCursor = uint16(cursor);
+        task.finalizeCursor = uint16(cursor); // fits: cursor <= revealedCount, a uint16
         return false;
+    }
+
+    /// @dev The revealed verifiers of a task, as pass 1 sees them.
+    struct Panel {
+        uint256 taskId;
+        uint256 verifierCount;
+        uint64 revealed;
+        uint64 dishonest;
+        uint256 tolerance;
+        uint256[] sorted;
+        uint256[] words;
+        uint256 wordIndex;
     }
 
     /// @dev Pass 1: each submission's median, weight and the verifiers it shows dishonest.
@@ -218,23 +230,11 @@ contract LearningMarket is ILearningMarket, Escrow {
             uint256 weight = RewardSplit.weight(median, baseline);
             totalWeight += weight;
             submissions[cursor].medianScore = median;
-            emit SubmissionScored(taskId, cursor, median, uint16(weight));
+            emit SubmissionScored(taskId, cursor, median, uint16(weight)); // fits: weight <= median, a uint16
         }
         task.dishonestVerifiers = panel.dishonest;
-        task.totalWeight = uint64(totalWeight);
+        task.totalWeight = uint64(totalWeight); // fits: at most 512 weights of at most 10000 each
         return (cursor, steps);
-    }
-
-    /// @dev The revealed verifiers of a task, as pass 1 sees them.
-    struct Panel {
-        uint256 taskId;
-        uint256 verifierCount;
-        uint64 revealed;
-        uint64 dishonest;
-        uint256 tolerance;
-        uint256[] sorted;
-        uint256[] words;
-        uint256 wordIndex;
     }
 
     /// @dev The median score of one submission; flags every verifier outside tolerance of it.
@@ -253,7 +253,7 @@ contract LearningMarket is ILearningMarket, Escrow {
         for (uint256 v; v < panel.verifierCount; ++v) {
             if (panel.revealed & _bit(v) != 0) panel.sorted[n++] = ScoreBook.fromWord(panel.words[v], index);
         }
-        median = uint16(Median.compute(panel.sorted));
+        median = uint16(Median.compute(panel.sorted)); // fits: a median of uint16 scores
         // sorted: when the lowest and the highest score lie within tolerance, every score does
         if (
             _distance(panel.sorted[0], median) <= panel.tolerance
@@ -273,8 +273,8 @@ contract LearningMarket is ILearningMarket, Escrow {
     /// @dev Between the passes: what the contributors share.
     function _fixContributorPool(Task storage task) private {
         uint256 reward = task.reward;
-        uint256 forfeited = uint256(task.committedCount - task.revealedCount) * task.contributorStake;
-        task.contributorPool = uint128(reward - RewardSplit.fee(reward, task.verifierFeeBps) + forfeited);
+        // fits: the reward (a uint96) plus 512 stakes (uint96 each) is below 2^106
+        task.contributorPool = uint128(reward - RewardSplit.fee(reward, task.verifierFeeBps) + _forfeitedContributorStakes(task));
     }
 
     /// @dev Pass 2: the sum of the contributors' rewards, so that dust is known exactly.
@@ -285,6 +285,7 @@ contract LearningMarket is ILearningMarket, Escrow {
         uint256 count = task.revealedCount;
         if (task.revealedVerifiers == 0) {
             // Nobody scored: the pool is split equally, without a pass.
+            // fits: at most the contributor pool, a uint128
             task.rewardsTotal = uint128(RewardSplit.equalShare(task.contributorPool, count) * count);
             return count;
         }
@@ -297,7 +298,7 @@ contract LearningMarket is ILearningMarket, Escrow {
         for (uint256 steps; cursor < count && steps < maxSteps; (++cursor, ++steps)) {
             total += RewardSplit.proRata(pool, RewardSplit.weight(submissions[cursor].medianScore, baseline), totalWeight);
         }
-        task.rewardsTotal = uint128(total);
+        task.rewardsTotal = uint128(total); // fits: rounded-down shares of the contributor pool, a uint128
         return cursor;
     }
 
@@ -311,6 +312,7 @@ contract LearningMarket is ILearningMarket, Escrow {
         uint256 paidToOthers = uint256(task.revealedCount) * task.contributorStake + task.rewardsTotal
             + honest * (verifierStake + feePerVerifier);
 
+        // fit: both are parts of the task's deposits, below 2^107 (a uint96 reward and 576 uint96 stakes)
         task.feePerVerifier = uint128(feePerVerifier);
         task.initiatorRefund = uint128(_deposited(task) - paidToOthers);
         task.finalizeStage = STAGE_DONE;
@@ -420,7 +422,7 @@ contract LearningMarket is ILearningMarket, Escrow {
         view_.verifierCount = task.verifierCount;
         view_.testDigest = task.testDigest;
         view_.fusedModelDigest = task.fusedModelDigest;
-        view_.deposited = uint128(_deposited(task));
+        view_.deposited = uint128(_deposited(task)); // fits: below 2^107 (see _settle)
         view_.paidOut = task.paidOut;
         view_.settlement = _settlement(task);
     }
@@ -435,7 +437,7 @@ contract LearningMarket is ILearningMarket, Escrow {
         uint256 total = task.revealedCount;
         uint256 end = start >= total ? start : (count > total - start ? total : start + count);
         Phase phase = _phase(task);
-        bool settled = phase == Phase.Finalized || phase == Phase.Abandoned;
+        bool scored = phase == Phase.Finalized || phase == Phase.Abandoned; // rewards are fixed
         views = new SubmissionView[](end - start);
         for (uint256 i = start; i < end; ++i) {
             Submission storage submission = _submissions[taskId][i];
@@ -443,7 +445,7 @@ contract LearningMarket is ILearningMarket, Escrow {
                 contributor: submission.contributor,
                 modelDigest: _members[taskId][submission.contributor].commitment,
                 medianScore: submission.medianScore,
-                reward: settled ? _rewardOf(taskId, task, phase, i) : 0
+                reward: scored ? _rewardOf(taskId, task, phase, i) : 0
             });
         }
     }
@@ -481,9 +483,7 @@ contract LearningMarket is ILearningMarket, Escrow {
     function owed(uint256 taskId, address account) external view returns (uint256) {
         Task storage task = _existing(taskId);
         Phase phase = _phase(task);
-        bool settled = phase == Phase.Finalized || phase == Phase.Cancelled || phase == Phase.Unfulfilled
-            || phase == Phase.Abandoned;
-        if (!settled || _claimed(taskId, account)) return 0;
+        if (!_settled(phase) || _claimed(taskId, account)) return 0;
         return _entitlement(taskId, task, account);
     }
 
@@ -543,16 +543,13 @@ contract LearningMarket is ILearningMarket, Escrow {
             + uint256(task.verifierCount) * task.verifierStake;
     }
 
-    function _forfeitedContributorStakes(Task storage task) private view returns (uint256) {
-        return uint256(task.committedCount - task.revealedCount) * task.contributorStake;
-    }
-
     function _settlement(Task storage task) private view returns (Settlement memory) {
         return Settlement({
             totalWeight: task.totalWeight,
             contributorPool: task.contributorPool,
             rewardsTotal: task.rewardsTotal,
             feePerVerifier: task.feePerVerifier,
+            // fit: popcounts of 64-bit sets
             honestVerifiers: uint16(_popcount(task.revealedVerifiers & ~task.dishonestVerifiers)),
             revealedVerifiers: uint16(_popcount(task.revealedVerifiers)),
             initiatorRefund: task.initiatorRefund
@@ -565,7 +562,7 @@ contract LearningMarket is ILearningMarket, Escrow {
 
     /// @dev Verifier `index`'s bit in a verifier set (index < MAX_VERIFIERS_CAP = 64).
     function _bit(uint256 index) private pure returns (uint64) {
-        return uint64(1) << uint64(index);
+        return uint64(1) << uint64(index); // fits: index < 64
     }
 
     /// @dev Number of set bits (at most 64 iterations).

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ILearningMarket} from "../interfaces/ILearningMarket.sol";
+import {RewardSplit} from "./libraries/RewardSplit.sol";
 
 /// @title TaskRegistry
 /// @notice Tasks, their parameters and their phases.
@@ -100,7 +101,7 @@ abstract contract TaskRegistry is ILearningMarket {
         taskId = ++taskCount;
         Task storage task = _tasks[taskId];
         task.initiator = msg.sender;
-        task.reward = uint96(msg.value);
+        task.reward = uint96(msg.value); // fits: checked against type(uint96).max above
         task.commitDeadline = params.commitDeadline;
         task.revealDeadline = params.revealDeadline;
         task.testRevealDeadline = params.testRevealDeadline;
@@ -155,6 +156,17 @@ abstract contract TaskRegistry is ILearningMarket {
         return Phase.Finalizing; // Finalized was returned above, as soon as finalize completed
     }
 
+    /// @dev Whether the task is settled in `phase`: its entitlements are fixed and claims are open.
+    function _settled(Phase phase) internal pure returns (bool) {
+        return phase == Phase.Finalized || phase == Phase.Cancelled || phase == Phase.Unfulfilled
+            || phase == Phase.Abandoned;
+    }
+
+    /// @dev Stakes of the contributors that committed and never revealed: forfeit.
+    function _forfeitedContributorStakes(Task storage task) internal view returns (uint256) {
+        return uint256(task.committedCount - task.revealedCount) * task.contributorStake;
+    }
+
     /// @dev Reverts with {WrongPhase} unless the task is in `required` now.
     function _requirePhase(uint256 taskId, Task storage task, Phase required) internal view {
         Phase current = _phase(task);
@@ -181,9 +193,9 @@ abstract contract TaskRegistry is ILearningMarket {
         if (params.maxVerifiers == 0 || params.maxVerifiers > MAX_VERIFIERS_CAP) {
             revert InvalidMaxVerifiers(params.maxVerifiers, MAX_VERIFIERS_CAP);
         }
-        if (params.verifierFeeBps > 10_000) revert InvalidBps(params.verifierFeeBps);
-        if (params.baselineScore > 10_000) revert InvalidBps(params.baselineScore);
-        if (params.toleranceBps > 10_000) revert InvalidBps(params.toleranceBps);
+        if (params.verifierFeeBps > RewardSplit.BPS) revert InvalidBps(params.verifierFeeBps);
+        if (params.baselineScore > RewardSplit.BPS) revert InvalidBps(params.baselineScore);
+        if (params.toleranceBps > RewardSplit.BPS) revert InvalidBps(params.toleranceBps);
 
         uint64[5] memory deadlines = [
             params.commitDeadline,

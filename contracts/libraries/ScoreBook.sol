@@ -33,7 +33,7 @@ library ScoreBook {
 
     /// @notice The score at `index`, read from the word that holds it.
     function fromWord(uint256 word, uint256 index) internal pure returns (uint16) {
-        return uint16(word >> ((index % PER_WORD) * 16));
+        return uint16(word >> ((index % PER_WORD) * 16)); // intended: keeps the 16 bits of this score
     }
 
     /// @notice The first `count` scores.
