@@ -2,25 +2,24 @@
 pragma solidity 0.8.28;
 
 import {ILearningMarket} from "../../interfaces/ILearningMarket.sol";
+import {IVerifierPool} from "../../interfaces/IVerifierPool.sol";
 
 /// @title MarketActor
-/// @notice Test double: a contract that holds a role in market tasks itself (contributor or
-/// verifier), so that tests can give it a `receive` of their choosing. For tests only.
-/// @dev Each function forwards to the market with this contract as `msg.sender`. There is no
-/// access control: anyone may drive the actor (tests use one operator account).
+/// @notice Test double: a contract that takes part in the market itself (contributor, or pool
+/// member drawn on panels), so that tests can give it a `receive` of their choosing. For tests only.
+/// @dev Each function forwards to the market (or its pool) with this contract as `msg.sender`.
+/// There is no access control: anyone may drive the actor (tests use one operator account).
 abstract contract MarketActor {
     ILearningMarket public immutable market;
+    IVerifierPool public immutable pool;
 
     constructor(ILearningMarket market_) {
         market = market_;
+        pool = IVerifierPool(market_.verifierPool());
     }
 
     function commitModel(uint256 taskId, bytes32 commitment) external payable {
         market.commitModel{value: msg.value}(taskId, commitment);
-    }
-
-    function joinAsVerifier(uint256 taskId) external payable {
-        market.joinAsVerifier{value: msg.value}(taskId);
     }
 
     function revealModel(uint256 taskId, bytes32 modelDigest, bytes32 salt, string calldata uri) external {
@@ -31,8 +30,8 @@ abstract contract MarketActor {
         market.commitScores(taskId, commitment);
     }
 
-    function revealScores(uint256 taskId, uint16[] calldata scores, bytes32 salt) external {
-        market.revealScores(taskId, scores, salt);
+    function revealScores(uint256 taskId, bool testSetAvailable, uint16[] calldata scores, bytes32 salt) external {
+        market.revealScores(taskId, testSetAvailable, scores, salt);
     }
 
     function claim(uint256 taskId) external returns (uint256) {
@@ -41,5 +40,17 @@ abstract contract MarketActor {
 
     function claimTo(uint256 taskId, address payable recipient) external returns (uint256) {
         return market.claimTo(taskId, recipient);
+    }
+
+    function register() external payable {
+        pool.register{value: msg.value}();
+    }
+
+    function requestExit() external {
+        pool.requestExit();
+    }
+
+    function withdrawBond() external returns (uint256) {
+        return pool.withdrawBond();
     }
 }
