@@ -64,16 +64,22 @@ def only_event(receipt: Any, event: Any) -> dict[str, Any]:
     return dict(logs[0].event_arguments)
 
 
-def finish_round(
-    task: TaskHandle, contributor: Any, caller: Any, publish: bool = True
-) -> TaskHandle:
-    """Drives a fresh task to Finalized (one contributor, no verifier) and, with `publish`,
-    records its fused model: the shortest path to a task that may be a parent."""
+def finish_round(task: TaskHandle, contributor: Any, caller: Any, publish: bool = True) -> TaskHandle:
+    """Drives a fresh task to Finalized (one contributor, every panel member scoring it above
+    the start) and, with `publish`, records its fused model: the shortest path to a task that
+    may be a parent."""
+    task.open_audit()
     task.commit(contributor)
     task.after("commit")
+    members = task.open_panel(caller)
     task.reveal(contributor)
     task.after("reveal")
     task.reveal_test_set()
+    for member in members:
+        task.commit_scores(member, [5_000, 6_000])
+    task.after("scoreCommit")
+    for member in members:
+        task.reveal_scores(member)
     task.after("scoreReveal")
     task.finalize(caller)
     if publish:
