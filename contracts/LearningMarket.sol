@@ -32,6 +32,8 @@ contract LearningMarket is ILearningMarket, Escrow {
         uint64 counted;
         uint64 flagged;
         uint256 tolerance;
+        uint256 quorum; // a strict majority of the members that revealed
+        bool contested;
         uint256[] sorted;
         uint256[] words;
         uint256 wordIndex;
@@ -260,6 +262,8 @@ contract LearningMarket is ILearningMarket, Escrow {
             counted: counted,
             flagged: task.flaggedMembers,
             tolerance: task.params.toleranceBps,
+            quorum: _popcount(task.revealedMembers) / 2 + 1,
+            contested: task.contested,
             // One buffer for all steps: memory is never freed, so it is allocated once per call.
             sorted: new uint256[](_popcount(counted)),
             words: new uint256[](size),
@@ -281,6 +285,7 @@ contract LearningMarket is ILearningMarket, Escrow {
             emit SubmissionScored(taskId, cursor - 1, median, uint16(weight)); // fits: weight <= median
         }
         task.flaggedMembers = panel.flagged;
+        task.contested = panel.contested;
         task.totalWeight = uint64(totalWeight); // fits: at most 512 weights of at most 10000 each
         return (cursor, steps);
     }
@@ -303,18 +308,30 @@ contract LearningMarket is ILearningMarket, Escrow {
         }
         median = uint16(Median.compute(panel.sorted)); // fits: a median of uint16 scores
         // sorted: when the lowest and the highest score lie within tolerance, every score does
+        uint256 support = n;
         if (
-            _distance(panel.sorted[0], median) <= panel.tolerance
-                && _distance(panel.sorted[n - 1], median) <= panel.tolerance
-        ) return median;
-        for (uint256 v; v < panel.size; ++v) {
-            uint64 bit = _bit(v);
-            if (panel.counted & bit == 0 || panel.flagged & bit != 0) continue;
-            uint16 score = ScoreBook.fromWord(panel.words[v], index);
-            if (_distance(score, median) > panel.tolerance) {
-                panel.flagged |= bit;
-                emit VerifierDishonest(panel.taskId, _panels[panel.taskId][v], index, score, median);
+            _distance(panel.sorted[0], median) > panel.tolerance
+                || _distance(panel.sorted[n - 1], median) > panel.tolerance
+        ) {
+            support = 0;
+            for (uint256 v; v < panel.size; ++v) {
+                uint64 bit = _bit(v);
+                if (panel.counted & bit == 0) continue;
+                uint16 score = ScoreBook.fromWord(panel.words[v], index);
+                if (_distance(score, median) <= panel.tolerance) {
+                    ++support;
+                } else if (panel.flagged & bit == 0) {
+                    panel.flagged |= bit;
+                    emit VerifierDishonest(panel.taskId, _panels[panel.taskId][v], index, score, median);
+                }
             }
+        }
+        // A median that a strict majority of the revealing members does not stand behind is no
+        // verdict: whoever excluded honest members (a test set served to a few, a member kept
+        // from revealing) must not get to steer it.
+        if (support < panel.quorum && !panel.contested) {
+            panel.contested = true;
+            emit VerdictContested(panel.taskId, index, median, support, panel.quorum);
         }
     }
 
@@ -327,13 +344,16 @@ contract LearningMarket is ILearningMarket, Escrow {
         uint256 slashMask;
         if (task.revealedCount != 0) {
             uint256 everyone = (uint256(1) << size) - 1;
-            slashMask = (everyone & ~uint256(task.revealedMembers)) | task.flaggedMembers;
+            slashMask = everyone & ~uint256(task.revealedMembers);
+            // In a contested task nobody can be judged by the medians: absentees only.
+            if (!task.contested) slashMask |= task.flaggedMembers;
         }
         // The pool is this market's own contract (deployed by its constructor): a trusted call.
         // slither-disable-next-line reentrancy-no-eth,reentrancy-benign (trusted pool; finalize is nonReentrant)
         uint256 slashed = _pool.dismiss(taskId, _panels[taskId], slashMask);
         task.slashed = uint128(slashed); // fits: at most 63 bonds of a uint96 each
 
+        if (task.contested) return; // nothing is shared by weight
         uint256 reward = task.reward;
         uint256 pool = reward - RewardSplit.fee(reward, task.params.verifierFeeBps) + _forfeitedContributorStakes(task);
         if (_honest(task) == 0) pool += slashed; // no honest member: the slashed bonds go to the contributors
@@ -347,7 +367,7 @@ contract LearningMarket is ILearningMarket, Escrow {
     {
         uint256 count = task.revealedCount;
         uint256 totalWeight = task.totalWeight;
-        if (totalWeight == 0) return count; // nobody beat the baseline: nothing to sum
+        if (totalWeight == 0 || task.contested) return count; // nobody is paid by weight: nothing to sum
         uint256 pool = task.contributorPool;
         uint256 baseline = task.baseline;
         uint256 total = task.rewardsTotal;
@@ -376,6 +396,11 @@ contract LearningMarket is ILearningMarket, Escrow {
             // Unfulfilled with a panel: the committed stakes are forfeit to the initiator (they
             // could have revealed); the forfeit of a task without a model is burned.
             burned = _forfeit(task);
+        } else if (task.contested) {
+            // No verdict: revealed stakes come back; nobody may gain from a contest, so the
+            // reward, forfeited stakes and absentees' slashes are burned.
+            paidToOthers = uint256(task.revealedCount) * task.params.contributorStake;
+            burned = deposited - paidToOthers;
         } else {
             paidToOthers += uint256(task.revealedCount) * task.params.contributorStake;
             if (honest != 0) {
@@ -436,7 +461,8 @@ contract LearningMarket is ILearningMarket, Escrow {
         return uint256(task.params.contributorStake) + _rewardOf(taskId, task, member.index);
     }
 
-    /// @dev A revealed submission's reward on top of its stake, in a finalized task.
+    /// @dev A revealed submission's reward on top of its stake, in a finalized task (0 if contested:
+    /// its contributor pool and total weight are then 0).
     function _rewardOf(uint256 taskId, Task storage task, uint256 index) private view returns (uint256) {
         uint256 weight = RewardSplit.weight(_submissions[taskId][index].medianScore, task.baseline);
         return RewardSplit.proRata(task.contributorPool, weight, task.totalWeight);
@@ -552,8 +578,10 @@ contract LearningMarket is ILearningMarket, Escrow {
     function getPanel(uint256 taskId) external view returns (PanelMemberView[] memory views) {
         Task storage task = _existing(taskId);
         address[] storage panel = _panels[taskId];
-        // Members are slashed by finalize, and only when a model was revealed.
+        // Members are slashed by finalize, only when a model was revealed, and only for their
+        // absence when the task is contested.
         bool judged = task.finalizeStage == STAGE_DONE && task.revealedCount != 0;
+        uint64 flagged = task.contested ? 0 : task.flaggedMembers;
         views = new PanelMemberView[](panel.length);
         for (uint256 i; i < panel.length; ++i) {
             Member storage member = _members[taskId][panel[i]];
@@ -565,7 +593,7 @@ contract LearningMarket is ILearningMarket, Escrow {
                 testSetAvailable: member.testSetAvailable,
                 counted: task.countedMembers & bit != 0,
                 honest: _isHonest(task, i),
-                slashed: judged && (!member.revealed || task.flaggedMembers & bit != 0)
+                slashed: judged && (!member.revealed || flagged & bit != 0)
             });
         }
     }
@@ -639,14 +667,18 @@ contract LearningMarket is ILearningMarket, Escrow {
         if (member.role != Role.Verifier) revert NotVerifier(taskId, account);
     }
 
-    /// @dev Counted and never flagged.
+    /// @dev Counted and never flagged, in a task with a verdict.
     function _isHonest(Task storage task, uint256 memberIndex) private view returns (bool) {
-        uint64 bit = _bit(memberIndex);
-        return task.countedMembers & bit != 0 && task.flaggedMembers & bit == 0;
+        return _honestMembers(task) & _bit(memberIndex) != 0;
     }
 
     function _honest(Task storage task) private view returns (uint256) {
-        return _popcount(task.countedMembers & ~task.flaggedMembers);
+        return _popcount(_honestMembers(task));
+    }
+
+    /// @dev The set of honest members: none in a contested task (there is no verdict to be honest to).
+    function _honestMembers(Task storage task) private view returns (uint64) {
+        return task.contested ? 0 : task.countedMembers & ~task.flaggedMembers;
     }
 
     /// @dev Everything the task took in: the reward, every contributor stake, the slashed bonds.
@@ -669,6 +701,7 @@ contract LearningMarket is ILearningMarket, Escrow {
         settlement.slashed = task.slashed;
         settlement.burned = task.burned;
         settlement.initiatorRefund = task.initiatorRefund;
+        settlement.contested = task.contested;
     }
 
     function _distance(uint256 a, uint256 b) private pure returns (uint256) {

@@ -56,6 +56,7 @@ abstract contract TaskRegistry is ILearningMarketTypes {
         uint16 startMedian;
         uint16 baseline;
         uint64 totalWeight;
+        bool contested; // a median lacked the support of a majority of the revealing members
         // slot 8: panel member sets, bit i = the member drawn i-th
         uint64 revealedMembers;
         uint64 availableVotes;

@@ -124,6 +124,8 @@ interface ILearningMarketTypes {
     /// @param slashed What the pool took from this panel's members and sent to the market.
     /// @param burned What stays in the market forever (forfeit, or slashed wei nobody may take).
     /// @param initiatorRefund What goes back to the initiator.
+    /// @param contested A median lacked the support of a strict majority of the revealing
+    /// members: no verdict, so nobody is paid by it (revealed stakes back, the rest burned).
     struct Settlement {
         uint64 totalWeight;
         uint16 startMedian;
@@ -138,6 +140,7 @@ interface ILearningMarketTypes {
         uint128 slashed;
         uint128 burned;
         uint128 initiatorRefund;
+        bool contested;
     }
 
     /// @notice A revealed model, in reveal order.
@@ -230,6 +233,11 @@ interface ILearningMarketTypes {
 
     /// @notice Emitted by {finalize} once the starting model's median is known.
     event BaselineFixed(uint256 indexed taskId, uint16 startMedian, uint16 baseline);
+
+    /// @notice Emitted by {finalize} the first time a median is within tolerance of fewer than
+    /// `quorum` counted scores (a strict majority of the members that revealed): the task is contested.
+    /// @param scoreIndex 0: the starting model; `1 + i`: submission i.
+    event VerdictContested(uint256 indexed taskId, uint256 scoreIndex, uint16 medianScore, uint256 support, uint256 quorum);
 
     /// @notice Emitted by {finalize} for each submission once its median is known.
     event SubmissionScored(uint256 indexed taskId, uint256 indexed submissionIndex, uint16 medianScore, uint16 weight);

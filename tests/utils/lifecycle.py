@@ -8,6 +8,7 @@ and match.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,13 +27,28 @@ def _plain(value: Any) -> Any:
     return getattr(value, "address", value)
 
 
+def _revert_data(message: str) -> bytes:
+    """The revert data in ape's message: hex (a constructor's revert), or anvil's rendering of a
+    view call's custom error, "custom error 0x<selector>: <data>", where the data is printed as
+    text when it is valid UTF-8 and as hex otherwise."""
+    if message.startswith("0x"):
+        return bytes(HexBytes(message))
+    found = re.match(r"(?:execution reverted: )?custom error 0x([0-9a-fA-F]{8}): ?(.*)", message, re.S)
+    if not found:
+        return b""
+    selector, rest = found.groups()
+    body = bytes(HexBytes(rest)) if rest.startswith("0x") else rest.encode("utf-8")
+    return bytes.fromhex(selector) + body
+
+
 def _raised(raised: Exception, error: Any) -> tuple[str, dict[str, Any]]:
     """The name and fields of the custom error in `raised`."""
     if isinstance(raised, ape.exceptions.CustomError):
         return raised.abi.name, dict(raised.inputs)
-    # A constructor's revert is not decoded by ape: decode it with the expected error's ABI.
+    # A constructor's revert, and a view call's, are not decoded by ape: decode them with the
+    # expected error's ABI.
     message = str(raised.revert_message)
-    data = bytes(HexBytes(message)) if message.startswith("0x") else b""
+    data = _revert_data(message)
     if data[:4] != keccak(text=error.abi.selector)[:4]:
         return f"<revert {message}>", {}
     values = decode([i.canonical_type for i in error.abi.inputs], data[4:])
@@ -48,7 +64,8 @@ def reverts(error: Any, **fields: Any) -> Iterator[Any]:
     assert sorted(fields) == sorted(names), f"give every field of {error.abi.name}: {names}"
     name, actual = _raised(info.value, error)
     assert name == error.abi.name, f"expected {error.abi.name}, reverted with {name} {actual}"
-    assert actual == {key: _plain(value) for key, value in fields.items()}
+    expected = {key: _plain(value) for key, value in fields.items()}
+    assert actual == expected, f"{name}: got {actual}, expected {expected}"
 
 
 def same_contract(deployed: Any) -> Any:

@@ -100,6 +100,12 @@ def commitment_to_test_set(chain_id: int, market: str, initiator: str, shard_com
     )
 
 
+def mine_blocks(chain: Any, blocks: int) -> None:
+    """Mines `blocks` empty blocks with the timestamp the next block would have had (anvil's
+    interval 0): block numbers move, the clock does not."""
+    chain.provider.make_request("anvil_mine", [hex(blocks), "0x0"])
+
+
 def bits(mask: int) -> list[int]:
     """The set bits of `mask`, in increasing order."""
     return [i for i in range(mask.bit_length()) if mask >> i & 1]
@@ -168,10 +174,9 @@ class TaskHandle:
         self.at(self.deadline(name) + 1)
 
     def mine(self, blocks: int = 1) -> None:
-        """Mines `blocks` empty blocks at the pending timestamp (it stays pending)."""
-        timestamp = self.chain.pending_timestamp
-        self.chain.mine(blocks, timestamp=timestamp)
-        self.chain.pending_timestamp = timestamp
+        """Mines `blocks` empty blocks, all at the pending timestamp: block numbers move, the
+        clock does not."""
+        mine_blocks(self.chain, blocks)
 
     def view(self) -> Any:
         return self.market.getTask(self.task_id)
@@ -319,15 +324,17 @@ def open_task(
     reward: int = DEFAULT_REWARD,
     label: str = "test",
     test_set_owner: Any = None,
+    test_set: TestSet | None = None,
     **overrides: Any,
 ) -> TaskHandle:
     """Creates a task (in the Audit phase) on any deployment.
 
     `test_set_owner` names the address the test set commitment is made for (the initiator by
-    default), to build a commitment that the initiator cannot open.
+    default), to build a commitment that the initiator cannot open; `test_set` replaces the
+    shards built from `label`.
     """
     shards = overrides.get("testShards", DEFAULT_TEST_SHARDS)
-    test_set = TestSet.build(f"{label}-{market.address}", shards)
+    test_set = test_set or TestSet.build(f"{label}-{market.address}", shards)
     owner = getattr(test_set_owner or initiator, "address", test_set_owner or initiator)
     commitment = test_set.commitment(chain.chain_id, market.address, owner)
     params = default_params(chain.pending_timestamp, commitment, **overrides)
