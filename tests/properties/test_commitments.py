@@ -1,9 +1,11 @@
 """Commitments against eth_abi and keccak in Python, and their domain separation.
 
-Each commitment is `keccak256(abi.encode(block.chainid, market, ...fields))`: the hash the
+Model, score and test set commitments are `keccak256(abi.encode(block.chainid, market,
+...fields))`; a shard commitment is `keccak256(abi.encode(digest, salt))`. The hash the
 contract computes must be the one an off-chain participant computes, for any input; and
-changing any single field (task id, sender, digest, salt, score list, market address) must
-change it. The chain id cannot change within one test run: it is checked by being encoded.
+changing any single field (task id, sender, vote, digest, salt, score list, shard list, market
+address) must change it. The chain id cannot change within one test run: it is checked by
+being encoded.
 """
 
 from eth_abi import encode
@@ -29,14 +31,18 @@ def model_commitment(chain_id, market, task_id, contributor, digest, salt) -> by
     return keccak(encode(types, [chain_id, market, task_id, contributor, digest, salt]))
 
 
-def score_commitment(chain_id, market, task_id, verifier, scores, salt) -> bytes:
-    types = ["uint256", "address", "uint256", "address", "uint16[]", "bytes32"]
-    return keccak(encode(types, [chain_id, market, task_id, verifier, scores, salt]))
+def score_commitment(chain_id, market, task_id, verifier, available, scores, salt) -> bytes:
+    types = ["uint256", "address", "uint256", "address", "bool", "uint16[]", "bytes32"]
+    return keccak(encode(types, [chain_id, market, task_id, verifier, available, scores, salt]))
 
 
-def commitment_to_test_set(chain_id, market, initiator, digest, salt) -> bytes:
-    types = ["uint256", "address", "address", "bytes32", "bytes32"]
-    return keccak(encode(types, [chain_id, market, initiator, digest, salt]))
+def shard_commitment(digest, salt) -> bytes:
+    return keccak(encode(["bytes32", "bytes32"], [digest, salt]))
+
+
+def commitment_to_test_set(chain_id, market, initiator, shard_commitments) -> bytes:
+    types = ["uint256", "address", "address", "bytes32[]"]
+    return keccak(encode(types, [chain_id, market, initiator, shard_commitments]))
 
 
 def _another(data, strategy, value, label):
@@ -75,29 +81,25 @@ def test_model_commitment__any_input_and_any_one_field_changed__equals_python_an
 
 
 @PROPERTIES
-@given(data=st.data(), task_id=task_ids, verifier=addresses, scores=score_lists, salt=words)
+@given(
+    data=st.data(), task_id=task_ids, verifier=addresses, available=st.booleans(), scores=score_lists, salt=words
+)
 def test_score_commitment__any_input_and_any_one_field_or_score_changed__equals_python_and_changes(
-    commitments_harness, other_commitments_harness, chain, data, task_id, verifier, scores, salt
+    commitments_harness, other_commitments_harness, chain, data, task_id, verifier, available, scores, salt
 ):
     # Prepare
-    fields = {"taskId": task_id, "verifier": verifier, "scores": scores, "salt": salt}
+    fields = {"taskId": task_id, "verifier": verifier, "available": available, "scores": scores, "salt": salt}
     changed = data.draw(
         st.sampled_from(
-            [
-                "taskId",
-                "verifier",
-                "one score",
-                "one score more",
-                "one score less",
-                "salt",
-                "market",
-            ]
+            ["taskId", "verifier", "vote", "one score", "one score more", "one score less", "salt", "market"]
         ),
         label="field",
     )
     harness, other = commitments_harness, dict(fields, scores=list(scores))
     if changed == "market":
         harness = other_commitments_harness
+    elif changed == "vote":
+        other["available"] = not available
     elif changed == "one score" and scores:
         index = data.draw(st.integers(0, len(scores) - 1), label="index")
         other["scores"][index] = _another(data, st.integers(0, 2**16 - 1), scores[index], "score")
@@ -114,35 +116,54 @@ def test_score_commitment__any_input_and_any_one_field_or_score_changed__equals_
     altered = harness.scores(*other.values())
 
     # Assert
-    assert original == score_commitment(
-        chain.chain_id, commitments_harness.address, *fields.values()
-    )
+    assert original == score_commitment(chain.chain_id, commitments_harness.address, *fields.values())
     assert altered == score_commitment(chain.chain_id, harness.address, *other.values())
     assert altered != original
 
 
 @PROPERTIES
-@given(data=st.data(), initiator=addresses, digest=words, salt=words)
+@given(digest=words, salt=words, other_salt=words)
+def test_shard_commitment__any_input__equals_python_and_each_salt_hides_its_own_shard(
+    commitments_harness, digest, salt, other_salt
+):
+    assert commitments_harness.shard(digest, salt) == shard_commitment(digest, salt)
+    if other_salt != salt:
+        assert commitments_harness.shard(digest, other_salt) != shard_commitment(digest, salt)
+
+
+@PROPERTIES
+@given(data=st.data(), initiator=addresses, shards=st.lists(words, min_size=2, max_size=32))
 def test_test_set_commitment__any_input_and_any_one_field_changed__equals_python_and_changes(
-    commitments_harness, other_commitments_harness, chain, data, initiator, digest, salt
+    commitments_harness, other_commitments_harness, chain, data, initiator, shards
 ):
     # Prepare
-    fields = {"initiator": initiator, "digest": digest, "salt": salt}
-    changed = data.draw(st.sampled_from(["initiator", "digest", "salt", "market"]), label="field")
-    harness, other = commitments_harness, dict(fields)
+    fields = {"initiator": initiator, "shards": shards}
+    changed = data.draw(
+        st.sampled_from(["initiator", "one shard", "one shard more", "one shard less", "order", "market"]),
+        label="field",
+    )
+    harness, other = commitments_harness, dict(fields, shards=list(shards))
     if changed == "market":
         harness = other_commitments_harness
+    elif changed == "initiator":
+        other["initiator"] = _another(data, addresses, initiator, "initiator")
+    elif changed == "one shard":
+        index = data.draw(st.integers(0, len(shards) - 1), label="index")
+        other["shards"][index] = _another(data, words, shards[index], "shard")
+    elif changed == "one shard more":
+        other["shards"].append(data.draw(words, label="extra shard"))
+    elif changed == "one shard less":
+        other["shards"].pop(data.draw(st.integers(0, len(shards) - 1), label="index"))
     else:
-        strategy = {"initiator": addresses, "digest": words, "salt": words}[changed]
-        other[changed] = _another(data, strategy, fields[changed], changed)
+        other["shards"] = list(reversed(shards))
+        if other["shards"] == shards:
+            other["shards"].append(bytes(32))
 
     # Execute
     original = commitments_harness.testSet(*fields.values())
     altered = harness.testSet(*other.values())
 
     # Assert
-    assert original == commitment_to_test_set(
-        chain.chain_id, commitments_harness.address, *fields.values()
-    )
+    assert original == commitment_to_test_set(chain.chain_id, commitments_harness.address, *fields.values())
     assert altered == commitment_to_test_set(chain.chain_id, harness.address, *other.values())
     assert altered != original

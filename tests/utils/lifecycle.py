@@ -3,7 +3,7 @@
 `reverts(error, **fields)` is stricter than `ape.reverts`, which ignores a field it does
 not know (a misspelt name passes) and lets any revert through when the error could not be
 decoded: here the error must be the one named, and every one of its fields must be given
-and match.
+and match. `panics(code)` does the same for the compiler's Panic(uint256) errors.
 """
 
 from __future__ import annotations
@@ -66,6 +66,19 @@ def reverts(error: Any, **fields: Any) -> Iterator[Any]:
     assert name == error.abi.name, f"expected {error.abi.name}, reverted with {name} {actual}"
     expected = {key: _plain(value) for key, value in fields.items()}
     assert actual == expected, f"{name}: got {actual}, expected {expected}"
+
+
+PANICS = {0x11: "arithmetic underflow or overflow", 0x32: "array out-of-bounds access"}
+
+
+@contextmanager
+def panics(code: int) -> Iterator[Any]:
+    """Expects the block to revert with the compiler's `Panic(code)` (0x11 overflow, 0x32 index
+    out of bounds), and nothing else."""
+    with ape.reverts() as info:
+        yield info
+    message = str(info.value.revert_message)
+    assert message == f"panic: {PANICS[code]} (0x{code:02x})", f"expected Panic(0x{code:02x}), got {message!r}"
 
 
 def same_contract(deployed: Any) -> Any:
