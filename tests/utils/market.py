@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import requests
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -100,10 +101,22 @@ def commitment_to_test_set(chain_id: int, market: str, initiator: str, shard_com
     )
 
 
-def mine_blocks(chain: Any, blocks: int) -> None:
-    """Mines `blocks` empty blocks with the timestamp the next block would have had (anvil's
-    interval 0): block numbers move, the clock does not."""
-    chain.provider.make_request("anvil_mine", [hex(blocks), "0x0"])
+def mine_blocks(chain: Any, blocks: int, timestamp: int | None = None) -> None:
+    """Mines `blocks` empty blocks, each stamped `timestamp` exactly (by default the pending
+    block's): block numbers move, the clock does not. Each block's timestamp is set just before
+    it is mined, one request after another (anvil runs the requests of a JSON-RPC batch
+    concurrently, and `anvil_mine` may stamp its blocks a second later than the timestamp set)."""
+    stamp = chain.pending_timestamp if timestamp is None else timestamp
+    with requests.Session() as session:
+        for i in range(blocks):
+            for method, params in (("evm_setNextBlockTimestamp", [stamp]), ("evm_mine", [])):
+                reply = session.post(
+                    chain.provider.web3.provider.endpoint_uri,
+                    json={"jsonrpc": "2.0", "id": i, "method": method, "params": params},
+                    timeout=60,
+                ).json()
+                assert "error" not in reply, reply
+    chain.pending_timestamp = stamp
 
 
 def bits(mask: int) -> list[int]:
