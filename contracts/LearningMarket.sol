@@ -25,6 +25,11 @@ import {TaskSetup} from "./TaskSetup.sol";
 contract LearningMarket is ILearningMarket, Escrow {
     using ScoreBook for uint256[];
 
+    // The stages of finalize (and STAGE_DONE, in TaskRegistry: settled).
+    uint8 private constant STAGE_BASIS = 0;
+    uint8 private constant STAGE_MEDIANS = 1;
+    uint8 private constant STAGE_REWARDS = 2;
+
     /// @dev The counted members of a task, as pass 1 sees them.
     struct Panel {
         uint256 taskId;
@@ -193,6 +198,7 @@ contract LearningMarket is ILearningMarket, Escrow {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc ILearningMarket
+    // slither-disable-next-line reentrancy-no-eth,reentrancy-benign (the pool is this market's own; nonReentrant)
     function finalize(uint256 taskId, uint256 maxSteps) external nonReentrant returns (bool done) {
         if (maxSteps == 0) revert ZeroSteps();
         Task storage task = _existing(taskId);
@@ -312,26 +318,29 @@ contract LearningMarket is ILearningMarket, Escrow {
         if (
             _distance(panel.sorted[0], median) > panel.tolerance
                 || _distance(panel.sorted[n - 1], median) > panel.tolerance
-        ) {
-            support = 0;
-            for (uint256 v; v < panel.size; ++v) {
-                uint64 bit = _bit(v);
-                if (panel.counted & bit == 0) continue;
-                uint16 score = ScoreBook.fromWord(panel.words[v], index);
-                if (_distance(score, median) <= panel.tolerance) {
-                    ++support;
-                } else if (panel.flagged & bit == 0) {
-                    panel.flagged |= bit;
-                    emit VerifierDishonest(panel.taskId, _panels[panel.taskId][v], index, score, median);
-                }
-            }
-        }
+        ) support = _judge(panel, index, median);
         // A median that a strict majority of the revealing members does not stand behind is no
         // verdict: whoever excluded honest members (a test set served to a few, a member kept
         // from revealing) must not get to steer it.
         if (support < panel.quorum && !panel.contested) {
             panel.contested = true;
             emit VerdictContested(panel.taskId, index, median, support, panel.quorum);
+        }
+    }
+
+    /// @dev Flags every counted member outside tolerance of `median` (once); returns how many
+    /// counted members lie within it.
+    function _judge(Panel memory panel, uint256 index, uint16 median) private returns (uint256 support) {
+        for (uint256 v; v < panel.size; ++v) {
+            uint64 bit = _bit(v);
+            if (panel.counted & bit == 0) continue;
+            uint16 score = ScoreBook.fromWord(panel.words[v], index);
+            if (_distance(score, median) <= panel.tolerance) {
+                ++support;
+            } else if (panel.flagged & bit == 0) {
+                panel.flagged |= bit;
+                emit VerifierDishonest(panel.taskId, _panels[panel.taskId][v], index, score, median);
+            }
         }
     }
 
@@ -349,11 +358,10 @@ contract LearningMarket is ILearningMarket, Escrow {
             if (!task.contested) slashMask |= task.flaggedMembers;
         }
         // The pool is this market's own contract (deployed by its constructor): a trusted call.
-        // slither-disable-next-line reentrancy-no-eth,reentrancy-benign (trusted pool; finalize is nonReentrant)
         uint256 slashed = _pool.dismiss(taskId, _panels[taskId], slashMask);
         task.slashed = uint128(slashed); // fits: at most 63 bonds of a uint96 each
 
-        if (task.contested) return; // nothing is shared by weight
+        if (task.contested || task.revealedCount == 0) return; // nothing is shared by weight
         uint256 reward = task.reward;
         uint256 pool = reward - RewardSplit.fee(reward, task.params.verifierFeeBps) + _forfeitedContributorStakes(task);
         if (_honest(task) == 0) pool += slashed; // no honest member: the slashed bonds go to the contributors

@@ -59,6 +59,7 @@ abstract contract PanelDraw is ILearningMarket, TaskRegistry, ReentrancyGuardTra
     }
 
     /// @inheritdoc ILearningMarket
+    // slither-disable-next-line reentrancy-benign (the pool is this market's own; nonReentrant)
     function drawPanel(uint256 taskId) external nonReentrant {
         Task storage task = _existing(taskId);
         _requirePhase(taskId, task, Phase.Reveal);

@@ -30,9 +30,7 @@ abstract contract TaskRegistry is ILearningMarketTypes {
     /// @notice Most shards of a test set: the audit mask is 32 bits.
     uint256 public constant MAX_TEST_SHARDS = 32;
 
-    uint8 internal constant STAGE_BASIS = 0;
-    uint8 internal constant STAGE_MEDIANS = 1;
-    uint8 internal constant STAGE_REWARDS = 2;
+    /// @dev The last of the finalize stages ({LearningMarket} has the others): settled.
     uint8 internal constant STAGE_DONE = 3;
 
     /// @dev `params` as created (slots 0-5), then the task's state.
@@ -102,18 +100,28 @@ abstract contract TaskRegistry is ILearningMarketTypes {
     /// @dev Share of the reward burned when a task ends without a revealed model (bps).
     uint16 internal immutable _forfeitBps;
 
+    // Slither reads the market and its module apart: some variables are written only by the
+    // module (by delegatecall, in the market's storage), some used only by the market; both
+    // declare them all so that their layouts agree (docs/slither-triage.md).
+    // slither-disable-next-line uninitialized-state,constable-states
     uint256 internal _taskCount;
     uint256 internal _totalBurned;
     mapping(uint256 taskId => Task) internal _tasks;
+    // slither-disable-next-line unused-state
     mapping(uint256 taskId => mapping(address account => Member)) internal _members;
     /// @dev The members of each task's panel, in draw order (a member's index in the panel).
+    // slither-disable-next-line unused-state
     mapping(uint256 taskId => address[]) internal _panels;
+    // slither-disable-next-line unused-state
     mapping(uint256 taskId => Submission[]) internal _submissions;
     /// @dev Each panel member's scores, packed by {ScoreBook}.
+    // slither-disable-next-line unused-state
     mapping(uint256 taskId => mapping(uint256 memberIndex => uint256[])) internal _scores;
     /// @dev Market-wide: the task in which each model digest was revealed.
+    // slither-disable-next-line unused-state
     mapping(bytes32 modelDigest => uint256 taskId) internal _revealedIn;
     /// @dev The shard digests revealed so far (zero: not yet).
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => bytes32[MAX_TEST_SHARDS]) internal _shardDigests;
 
     /// @param minWindow_ Shortest window between two deadlines, in seconds: long enough for
@@ -197,9 +205,10 @@ abstract contract TaskRegistry is ILearningMarketTypes {
     /// @dev Records `amount` as burned by the task: it stays in the market forever.
     function _burn(uint256 taskId, Task storage task, uint256 amount) internal {
         task.burned = uint128(amount); // fits: part of the task's deposits, below 2^107
-        if (amount == 0) return;
-        _totalBurned += amount;
-        emit Burned(taskId, amount);
+        if (amount != 0) {
+            _totalBurned += amount;
+            emit Burned(taskId, amount);
+        }
     }
 
     /// @dev Number of set bits (one iteration per set bit).

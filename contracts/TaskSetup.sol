@@ -19,6 +19,7 @@ import {TaskRegistry} from "./TaskRegistry.sol";
 /// C(K - fK, A) / C(K, A) <= (1 - f)^A. Re-rolling the audit costs the task's forfeit: there
 /// is no free cancel after creation, and an audit not drawn within 256 blocks of its seed
 /// block, or not revealed by the audit deadline, voids the task.
+// slither-disable-next-line locked-ether (reached by delegatecall only: a direct call reverts)
 contract TaskSetup is TaskRegistry {
     /// @dev Domain tag of the audit draw's seed.
     bytes32 internal constant AUDIT_TAG = "audit";

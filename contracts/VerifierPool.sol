@@ -122,25 +122,25 @@ contract VerifierPool is IVerifierPool, ReentrancyGuardTransient {
         uint256 needed,
         address initiator
     ) external onlyMarket returns (address[] memory members) {
-        members = new address[](needed);
+        address[] memory drawn = new address[](needed);
         // slither-disable-next-line uninitialized-local (nobody found yet)
         uint256 found;
         uint256 tries = poolSize == 0 ? 0 : 8 * needed + 32;
         for (uint256 j; j < tries && found < needed; ++j) {
             address account = _list[Randomness.at(seed, j, poolSize)];
             Member storage member = _members[account];
-            if (!_eligible(member, requestBlock) || account == initiator || _contains(members, found, account)) {
+            if (!_eligible(member, requestBlock) || account == initiator || _contains(drawn, found, account)) {
                 continue;
             }
             // A contributor of the task never scores it.
             // slither-disable-next-line calls-loop (a view of this pool's own market; bounded by `tries`)
             if (ILearningMarket(market).roleOf(taskId, account) != ILearningMarketTypes.Role.None) continue;
             ++member.openPanels;
-            members[found++] = account;
+            drawn[found++] = account;
         }
-        // Shorten the list to the members found (a memory array only ever shrinks here).
-        assembly ("memory-safe") {
-            mstore(members, found)
+        members = new address[](found);
+        for (uint256 i; i < found; ++i) {
+            members[i] = drawn[i];
         }
         emit Enlisted(taskId, members);
     }
@@ -153,6 +153,8 @@ contract VerifierPool is IVerifierPool, ReentrancyGuardTransient {
         returns (uint256 slashed)
     {
         uint256 slash = slashAmount;
+        // slither-disable-next-line uninitialized-local (nobody deactivated yet)
+        uint256 deactivated;
         for (uint256 i; i < members.length; ++i) {
             Member storage member = _members[members[i]];
             --member.openPanels;
@@ -161,12 +163,13 @@ contract VerifierPool is IVerifierPool, ReentrancyGuardTransient {
             uint256 amount = bond < slash ? bond : slash;
             member.bond = uint96(bond - amount); // fits: at most the bond, a uint96
             if (member.activeSince != SLASHED) {
-                if (member.exitBlock == 0) --activeCount; // it was active
+                if (member.exitBlock == 0) ++deactivated; // it was active
                 member.activeSince = SLASHED;
             }
             slashed += amount;
             emit VerifierSlashed(taskId, members[i], amount);
         }
+        activeCount -= deactivated;
         emit Dismissed(taskId, members, slashed);
 
         if (slashed != 0) Address.sendValue(payable(market), slashed);

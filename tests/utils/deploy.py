@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import rlp
+from eth_utils import keccak, to_checksum_address
+
 from tests.utils.market import (
     FORFEIT_BPS,
     MIN_WINDOW,
@@ -45,3 +48,9 @@ def register(pool: Any, members: list[Any]) -> None:
     bond = pool.verifierBond()
     for member in members:
         pool.register(value=bond, sender=member)
+
+
+def setup_module_address(market: Any) -> str:
+    """The market's setup module (TaskSetup): its second contract creation (nonce 2), after
+    its pool's (nonce 1)."""
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(market.address[2:]), 2]))[12:])

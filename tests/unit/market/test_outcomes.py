@@ -315,3 +315,34 @@ def test_outcome__rewards_monotone_in_median(market, chain, people):
             if medians[i] == medians[j]:
                 assert rewards[i] == rewards[j]
     assert rewards[0] > rewards[2] > rewards[1] > 0
+
+
+def test_outcome__no_member_honest_and_bonds_already_slashed_to_nothing__dust_to_the_initiator(
+    project, deployer, chain, accounts, initiator, contributors, outsider, by_address
+):
+    """A member drawn on two panels can be slashed in both; with a slash of the whole bond, the
+    second slash takes nothing. Then a task with no honest member has no slashed wei to share:
+    its contributors' pool is the reward less the fee, and its rounding dust is the initiator's."""
+    from tests.utils.deploy import deploy_market, register
+
+    deployed = deploy_market(project, deployer, slash_amount=VERIFIER_BOND)
+    members = accounts[47:50]
+    register(deployed.pool, members)
+    c0, c1, c2 = contributors[:3]
+    reward = R + 7
+    first = open_task(deployed.market, chain, initiator, by_address, label="first")
+    second = open_task(deployed.market, chain, initiator, by_address, reward=reward, label="second", **deadlines_of(first))
+    # Every median stands (two of three agree on it), but each member is 600 off on one model.
+    scores = [[2_000, 6_000, 6_000, 5_400], [2_000, 6_000, 5_400, 6_000], [2_000, 5_400, 6_000, 6_000]]
+    play(Round(first, [c0, c1, c2], scores), Round(second, [c0, c1, c2], scores))
+    finalize_all(first, outsider)
+    assert [deployed.pool.bondOf(m) for m in members] == [0, 0, 0]
+
+    finalize_all(second, outsider)
+
+    settlement = deployed.market.getTask(second.task_id).settlement
+    assert (settlement.honestVerifiers, settlement.slashed, settlement.burned) == (0, 0, 0)
+    fee = reward * 1_000 // 10_000
+    share = (reward - fee) // 3
+    pay_out(second, {c0: CS + share, c1: CS + share, c2: CS + share, **{m: 0 for m in members},
+                     initiator: fee + (reward - fee - 3 * share)})

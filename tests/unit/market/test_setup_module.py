@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.utils.deploy import setup_module_address
 from tests.utils.lifecycle import reverts
 from tests.utils.market import DEFAULT_REWARD, as_tuple, default_params, digest
 
@@ -14,13 +15,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
-def setup_module(project, market, chain):
-    """The module the session market deployed (the market's first CREATE after its pool's)."""
-    from eth_utils import keccak, to_checksum_address
-    import rlp
-
-    address = to_checksum_address(keccak(rlp.encode([bytes.fromhex(market.address[2:]), 2]))[12:])
-    return project.TaskSetup.at(address)
+def setup_module(project, market):
+    """The module the session market deployed."""
+    return project.TaskSetup.at(setup_module_address(market))
 
 
 def test_setup_module__called_directly__refuses_every_action(setup_module, chain, initiator):
@@ -38,8 +35,9 @@ def test_setup_module__called_directly__refuses_every_action(setup_module, chain
     assert setup_module.balance == 0
 
 
-def _layout(contract: str) -> list[tuple]:
-    """Storage layout of `contract` (solc's storageLayout output), as (slot, offset, label, type)."""
+def _layouts() -> dict[str, list[tuple]]:
+    """Storage layouts of the market and its module (solc's storageLayout output, compiled with
+    the project's settings), as (slot, offset, label, type)."""
     sources = {
         str(p.relative_to(ROOT)): {"content": p.read_text()}
         for p in [*ROOT.glob("contracts/*.sol"), *ROOT.glob("contracts/libraries/*.sol"), *ROOT.glob("interfaces/*.sol")]
@@ -68,7 +66,7 @@ def _layout(contract: str) -> list[tuple]:
 
 
 def test_setup_module__storage_layout__is_the_market_s():
-    layouts = _layout("both")
+    layouts = _layouts()
     assert layouts["TaskSetup"] == layouts["LearningMarket"]
     assert [label for _, _, label, _ in layouts["LearningMarket"]] == [
         "_taskCount", "_totalBurned", "_tasks", "_members", "_panels", "_submissions", "_scores", "_revealedIn",
