@@ -85,7 +85,9 @@ def create_task(market, chain, initiator, by_address) -> Callable[..., TaskHandl
     """Creates a task (Audit phase); keyword arguments override TaskParams fields (by their
     Solidity names)."""
 
-    def create(reward: int = DEFAULT_REWARD, sender: Any = None, label: str = "test", **overrides: Any) -> TaskHandle:
+    def create(
+        reward: int = DEFAULT_REWARD, sender: Any = None, label: str = "test", **overrides: Any
+    ) -> TaskHandle:
         return open_task(market, chain, sender or initiator, by_address, reward, label, **overrides)
 
     return create

@@ -46,7 +46,13 @@ import hashlib
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from tests.utils.deploy import deploy_market
 from tests.utils.fast_rpc import ContractRpc, Reverted
@@ -141,7 +147,9 @@ class MarketStateMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         # Counted so the test can show it went somewhere: a run that never finalizes a scored
         # task checks little.
-        type(self).scored_tasks_finalized += sum(1 for t in self.tasks if t.finalized and t.score_reveals)
+        type(self).scored_tasks_finalized += sum(
+            1 for t in self.tasks if t.finalized and t.score_reveals
+        )
         self.chain.restore(self.snapshot)
 
     # ------------------------------------------------------------ helpers
@@ -152,17 +160,29 @@ class MarketStateMachine(RuleBasedStateMachine):
     def _phase(self, task: TaskModel) -> str:
         return task.phase(self.now, self.block + 1)
 
-    def _act(self, rpc: ContractRpc, name: str, *args, sender: str, value: int = 0, expected: Reverted | None):
+    def _act(
+        self,
+        rpc: ContractRpc,
+        name: str,
+        *args,
+        sender: str,
+        value: int = 0,
+        expected: Reverted | None,
+    ):
         """Sends the action at the model's clock and checks the outcome against `expected`."""
         self.chain.pending_timestamp = self.now
         outcome, receipt = rpc.send(name, *args, sender=sender, value=value)
         where = f"{name} from {sender[:8]} at t={self.now} block={self.block + 1}"
         if expected is None:
-            assert outcome.ok, f"{where}: the model expects success, the contract reverted {outcome.error}"
+            assert outcome.ok, (
+                f"{where}: the model expects success, the contract reverted {outcome.error}"
+            )
             self.balances[sender] -= value
             self.block = int(receipt["blockNumber"], 16)
         else:
-            assert not outcome.ok, f"{where}: the model expects {expected}, the contract accepted it"
+            assert not outcome.ok, (
+                f"{where}: the model expects {expected}, the contract accepted it"
+            )
             assert outcome.error == expected, f"{where}: expected {expected}, got {outcome.error}"
         return outcome, receipt
 
@@ -198,7 +218,11 @@ class MarketStateMachine(RuleBasedStateMachine):
         initiator = data.draw(st.sampled_from(self.actors), label="initiator")
         reward = data.draw(st.integers(1, 10**18), label="reward")
         windows = data.draw(
-            st.lists(st.sampled_from([MIN_WINDOW, MIN_WINDOW + 1, 2 * MIN_WINDOW, 3 * MIN_WINDOW]), min_size=6, max_size=6),
+            st.lists(
+                st.sampled_from([MIN_WINDOW, MIN_WINDOW + 1, 2 * MIN_WINDOW, 3 * MIN_WINDOW]),
+                min_size=6,
+                max_size=6,
+            ),
             label="windows",
         )
         shards = data.draw(st.integers(2, 6), label="shards")
@@ -216,7 +240,10 @@ class MarketStateMachine(RuleBasedStateMachine):
                     initiator = self.tasks[parent - 1].initiator
             if self._rare(data, "test set committed for someone else"):
                 owner = data.draw(st.sampled_from(self.actors), label="test set owner")
-        test_set = TestSet([self._fresh("shard") for _ in range(shards)], [self._fresh("salt") for _ in range(shards)])
+        test_set = TestSet(
+            [self._fresh("shard") for _ in range(shards)],
+            [self._fresh("salt") for _ in range(shards)],
+        )
         if not always_valid and self._rare(data, "a shard with a zero digest"):
             test_set.digests[data.draw(st.integers(0, shards - 1), label="zero shard")] = ZERO32
         deadlines, at = [], self.now
@@ -225,14 +252,22 @@ class MarketStateMachine(RuleBasedStateMachine):
             deadlines.append(at)
         params = {
             "specDigest": self._fresh("spec"),
-            "testSetCommitment": test_set.commitment(self.chain_id, self.address, owner or initiator),
+            "testSetCommitment": test_set.commitment(
+                self.chain_id, self.address, owner or initiator
+            ),
             **{f"{name}Deadline": d for name, d in zip(DEADLINES, deadlines, strict=True)},
             "contributorStake": data.draw(st.integers(1, 10**16), label="contributor stake"),
             "maxContributors": data.draw(st.integers(1, 4), label="max contributors"),
             "panelSize": data.draw(st.sampled_from([3, 3, 5]), label="panel size"),
-            "verifierFeeBps": data.draw(st.one_of(st.sampled_from([0, 10_000]), st.integers(0, 10_000)), label="fee"),
-            "baselineScore": data.draw(st.sampled_from([0, 1_000, 5_000, 9_000, 10_000]), label="baseline"),
-            "toleranceBps": data.draw(st.sampled_from([0, 100, 300, 1_000, 10_000]), label="tolerance"),
+            "verifierFeeBps": data.draw(
+                st.one_of(st.sampled_from([0, 10_000]), st.integers(0, 10_000)), label="fee"
+            ),
+            "baselineScore": data.draw(
+                st.sampled_from([0, 1_000, 5_000, 9_000, 10_000]), label="baseline"
+            ),
+            "toleranceBps": data.draw(
+                st.sampled_from([0, 100, 300, 1_000, 10_000]), label="tolerance"
+            ),
             "testShards": shards,
             "auditShards": audit,
             "parentTaskId": parent,
@@ -250,14 +285,36 @@ class MarketStateMachine(RuleBasedStateMachine):
                 earliest = deadline + MIN_WINDOW
         if expected is None and parent:
             known = parent <= len(self.tasks)
-            if not known or self.tasks[parent - 1].initiator != initiator or self.tasks[parent - 1].fused_digest == ZERO32:
+            if (
+                not known
+                or self.tasks[parent - 1].initiator != initiator
+                or self.tasks[parent - 1].fused_digest == ZERO32
+            ):
                 expected = err("InvalidParent", parent)
 
-        outcome, _ = self._act(self.rpc, "createTask", as_tuple(params), "store://spec", sender=initiator, value=reward, expected=expected)
+        outcome, _ = self._act(
+            self.rpc,
+            "createTask",
+            as_tuple(params),
+            "store://spec",
+            sender=initiator,
+            value=reward,
+            expected=expected,
+        )
         if expected is None:
             task_id = len(self.tasks) + 1
             assert outcome.value == task_id
-            self.tasks.append(TaskModel(task_id, initiator, reward, params, test_set, self.block + 1, forfeit_bps=FORFEIT_BPS))
+            self.tasks.append(
+                TaskModel(
+                    task_id,
+                    initiator,
+                    reward,
+                    params,
+                    test_set,
+                    self.block + 1,
+                    forfeit_bps=FORFEIT_BPS,
+                )
+            )
             self.phase_paths[task_id] = []
             self.quality[task_id] = [data.draw(st.integers(0, 10_000), label="start quality")]
 
@@ -286,7 +343,9 @@ class MarketStateMachine(RuleBasedStateMachine):
             getattr(self, data.draw(st.sampled_from(POOL_ACTIONS), label="pool action"))(data)
         elif what == "blocks pass":
             self._blocks_pass(data)
-        elif what == "participants act in window" and any(self._useful_actions(t) for t in self.tasks):
+        elif what == "participants act in window" and any(
+            self._useful_actions(t) for t in self.tasks
+        ):
             self._act_in_window(data)
         else:
             self._time_passes(data)
@@ -300,7 +359,11 @@ class MarketStateMachine(RuleBasedStateMachine):
                 return ("draw_audit",) if block > task.audit_seed_block else ("wait_a_block",)
             return ("reveal_audit",) * 3 + ("cancel_task",)
         if phase == "Commit":
-            actions = ("commit_model",) * 3 if len(task.commitments) < task.params["maxContributors"] else ()
+            actions = (
+                ("commit_model",) * 3
+                if len(task.commitments) < task.params["maxContributors"]
+                else ()
+            )
             return actions + (("cancel_task",) if not task.commitments else ())
         if phase == "Reveal":
             if not task.panel:
@@ -308,7 +371,11 @@ class MarketStateMachine(RuleBasedStateMachine):
                     return ("wait_a_block",)
                 if task.panel_seed_block and block <= task.panel_seed_block + HASH_WINDOW:
                     return ("draw_panel",)
-                return ("request_panel",) if task.commitments and task.expect_request_panel(self.now, block) is None else ()
+                return (
+                    ("request_panel",)
+                    if task.commitments and task.expect_request_panel(self.now, block) is None
+                    else ()
+                )
             return ("reveal_model",) if self._can_reveal_model(task) else ()
         if phase == "TestReveal":
             return ("reveal_test_set",)
@@ -383,7 +450,11 @@ class MarketStateMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------ audit
     def cancel_task(self, data, task_id: int, task: TaskModel | None) -> None:
         sender = self._pick(data, [task.initiator] if task else [], "canceller")
-        expected = task.expect_cancel(sender, self.now, self.block + 1) if task else err("TaskNotFound", task_id)
+        expected = (
+            task.expect_cancel(sender, self.now, self.block + 1)
+            if task
+            else err("TaskNotFound", task_id)
+        )
         self._act(self.rpc, "cancelTask", task_id, sender=sender, expected=expected)
         if expected is None:
             task.cancelled = True
@@ -391,23 +462,39 @@ class MarketStateMachine(RuleBasedStateMachine):
 
     def draw_audit(self, data, task_id: int, task: TaskModel | None) -> None:
         sender = data.draw(st.sampled_from(self.actors), label="audit drawer")
-        expected = task.expect_draw_audit(self.now, self.block + 1) if task else err("TaskNotFound", task_id)
+        expected = (
+            task.expect_draw_audit(self.now, self.block + 1)
+            if task
+            else err("TaskNotFound", task_id)
+        )
         self._act(self.rpc, "drawAudit", task_id, sender=sender, expected=expected)
         if expected is None:
-            audit_seed = seed(self._block_hash(task.audit_seed_block), self.chain_id, self.address, task_id, AUDIT_TAG)
-            task.audit_mask = distinct(audit_seed, task.params["auditShards"], task.params["testShards"])
+            audit_seed = seed(
+                self._block_hash(task.audit_seed_block),
+                self.chain_id,
+                self.address,
+                task_id,
+                AUDIT_TAG,
+            )
+            task.audit_mask = distinct(
+                audit_seed, task.params["auditShards"], task.params["testShards"]
+            )
 
     def _openings(self, data, task: TaskModel | None, mask: int):
         test_set = task.test_set if task else TestSet([sha("x")] * 2, [ZERO32] * 2)
         commitments = test_set.commitments
         digests, salts = test_set.openings(mask)
-        mistake = self._mistake(data, "wrong salt", "one opening short", "another test set", "one commitment short")
+        mistake = self._mistake(
+            data, "wrong salt", "one opening short", "another test set", "one commitment short"
+        )
         if mistake == "wrong salt" and salts:
             salts[0] = self._fresh("wrong-salt")
         elif mistake == "one opening short" and digests:
             digests.pop()
         elif mistake == "another test set":
-            commitments = TestSet([self._fresh("other")] * len(commitments), [ZERO32] * len(commitments)).commitments
+            commitments = TestSet(
+                [self._fresh("other")] * len(commitments), [ZERO32] * len(commitments)
+            ).commitments
         elif mistake == "one commitment short":
             commitments = commitments[:-1]
         return commitments, digests, salts
@@ -416,11 +503,30 @@ class MarketStateMachine(RuleBasedStateMachine):
         sender = self._pick(data, [task.initiator] if task else [], "auditor")
         commitments, digests, salts = self._openings(data, task, task.audit_mask if task else 0)
         expected = (
-            task.expect_reveal_audit(sender, self.now, self.block + 1, self.chain_id, self.address, commitments, digests, salts)
+            task.expect_reveal_audit(
+                sender,
+                self.now,
+                self.block + 1,
+                self.chain_id,
+                self.address,
+                commitments,
+                digests,
+                salts,
+            )
             if task
             else err("TaskNotFound", task_id)
         )
-        self._act(self.rpc, "revealAudit", task_id, commitments, digests, salts, "store://audit", sender=sender, expected=expected)
+        self._act(
+            self.rpc,
+            "revealAudit",
+            task_id,
+            commitments,
+            digests,
+            salts,
+            "store://audit",
+            sender=sender,
+            expected=expected,
+        )
         if expected is None:
             task.audit_revealed = True
 
@@ -443,27 +549,51 @@ class MarketStateMachine(RuleBasedStateMachine):
         secret = self._fresh("model-salt")
         stake = task.c_stake if task else 1
         bound_task, bound_sender = task_id, sender
-        mistake = self._mistake(data, "zero commitment", "wrong stake", "bound to another sender", "bound to another task")
+        mistake = self._mistake(
+            data,
+            "zero commitment",
+            "wrong stake",
+            "bound to another sender",
+            "bound to another task",
+        )
         if mistake == "wrong stake":
             stake = data.draw(st.sampled_from([0, stake - 1, stake + 1]), label="stake sent")
         elif mistake == "bound to another sender":
-            bound_sender = data.draw(st.sampled_from([a for a in self.actors if a != sender]), label="bound sender")
+            bound_sender = data.draw(
+                st.sampled_from([a for a in self.actors if a != sender]), label="bound sender"
+            )
         elif mistake == "bound to another task":
             bound_task = task_id + 1
-        commitment = model_commitment(self.chain_id, self.address, bound_task, bound_sender, digest, secret)
+        commitment = model_commitment(
+            self.chain_id, self.address, bound_task, bound_sender, digest, secret
+        )
         if mistake == "zero commitment":
             commitment = ZERO32
         expected = (
-            task.expect_commit_model(sender, commitment, stake, self.now, self.block + 1) if task else err("TaskNotFound", task_id)
+            task.expect_commit_model(sender, commitment, stake, self.now, self.block + 1)
+            if task
+            else err("TaskNotFound", task_id)
         )
-        self._act(self.rpc, "commitModel", task_id, commitment, sender=sender, value=stake, expected=expected)
+        self._act(
+            self.rpc,
+            "commitModel",
+            task_id,
+            commitment,
+            sender=sender,
+            value=stake,
+            expected=expected,
+        )
         if expected is None:
             task.commitments[sender] = commitment
             self.model_secrets[(task_id, sender)] = (digest, secret)
 
     def request_panel(self, data, task_id: int, task: TaskModel | None) -> None:
         sender = data.draw(st.sampled_from(self.actors), label="requester")
-        expected = task.expect_request_panel(self.now, self.block + 1) if task else err("TaskNotFound", task_id)
+        expected = (
+            task.expect_request_panel(self.now, self.block + 1)
+            if task
+            else err("TaskNotFound", task_id)
+        )
         self._act(self.rpc, "requestPanel", task_id, sender=sender, expected=expected)
         if expected is None:
             task.panel_request_block = self.block
@@ -472,18 +602,30 @@ class MarketStateMachine(RuleBasedStateMachine):
 
     def draw_panel(self, data, task_id: int, task: TaskModel | None) -> None:
         sender = data.draw(st.sampled_from(self.actors), label="drawer")
-        expected = task.expect_draw_panel(self.now, self.block + 1) if task else err("TaskNotFound", task_id)
+        expected = (
+            task.expect_draw_panel(self.now, self.block + 1)
+            if task
+            else err("TaskNotFound", task_id)
+        )
         members: list[str] = []
         panel_seed = ZERO32
         if expected is None:
-            panel_seed = seed(self._block_hash(task.panel_seed_block), self.chain_id, self.address, task_id, PANEL_TAG)
+            panel_seed = seed(
+                self._block_hash(task.panel_seed_block),
+                self.chain_id,
+                self.address,
+                task_id,
+                PANEL_TAG,
+            )
             members = task.draw(self.pool, panel_seed)
             needed = task.params["panelSize"]
             if len(members) < needed:
                 expected = err("PanelUnfilled", task_id, len(members), needed)
         _, receipt = self._act(self.rpc, "drawPanel", task_id, sender=sender, expected=expected)
         if expected is None:
-            assert self.rpc.events("PanelDrawn", receipt) == [{"taskId": task_id, "seed": panel_seed, "members": tuple(members)}]
+            assert self.rpc.events("PanelDrawn", receipt) == [
+                {"taskId": task_id, "seed": panel_seed, "members": tuple(members)}
+            ]
             task.panel, task.seed = members, panel_seed
             for member in members:
                 self.pool.members[member].open_panels += 1
@@ -494,7 +636,13 @@ class MarketStateMachine(RuleBasedStateMachine):
             c
             for c in task.commitments
             if task.expect_reveal_model(
-                self.chain_id, self.address, c, *self.model_secrets[(task.task_id, c)], self.now, self.block + 1, self.revealed_in
+                self.chain_id,
+                self.address,
+                c,
+                *self.model_secrets[(task.task_id, c)],
+                self.now,
+                self.block + 1,
+                self.revealed_in,
             )
             is None
         ]
@@ -508,11 +656,29 @@ class MarketStateMachine(RuleBasedStateMachine):
         elif mistake == "wrong digest":
             digest = self._fresh("other-model")
         expected = (
-            task.expect_reveal_model(self.chain_id, self.address, sender, digest, secret, self.now, self.block + 1, self.revealed_in)
+            task.expect_reveal_model(
+                self.chain_id,
+                self.address,
+                sender,
+                digest,
+                secret,
+                self.now,
+                self.block + 1,
+                self.revealed_in,
+            )
             if task
             else err("TaskNotFound", task_id)
         )
-        self._act(self.rpc, "revealModel", task_id, digest, secret, f"store://{digest.hex()}", sender=sender, expected=expected)
+        self._act(
+            self.rpc,
+            "revealModel",
+            task_id,
+            digest,
+            secret,
+            f"store://{digest.hex()}",
+            sender=sender,
+            expected=expected,
+        )
         if expected is None:
             task.revealed.append(sender)
             task.revealed_digests.append(digest)
@@ -526,11 +692,30 @@ class MarketStateMachine(RuleBasedStateMachine):
             mask = ((1 << task.params["testShards"]) - 1) & ~task.audit_mask
         commitments, digests, salts = self._openings(data, task, mask)
         expected = (
-            task.expect_reveal_test_set(sender, self.now, self.block + 1, self.chain_id, self.address, commitments, digests, salts)
+            task.expect_reveal_test_set(
+                sender,
+                self.now,
+                self.block + 1,
+                self.chain_id,
+                self.address,
+                commitments,
+                digests,
+                salts,
+            )
             if task
             else err("TaskNotFound", task_id)
         )
-        self._act(self.rpc, "revealTestSet", task_id, commitments, digests, salts, "store://test", sender=sender, expected=expected)
+        self._act(
+            self.rpc,
+            "revealTestSet",
+            task_id,
+            commitments,
+            digests,
+            salts,
+            "store://test",
+            sender=sender,
+            expected=expected,
+        )
         if expected is None:
             task.test_revealed = True
 
@@ -542,15 +727,23 @@ class MarketStateMachine(RuleBasedStateMachine):
         if task and len(truth) != len(task.revealed) + 1:
             truth = [0] * (len(task.revealed) + 1)
         if self._rare(data, "scores at random"):  # a member that did not evaluate, or lies
-            scores = data.draw(st.lists(st.integers(0, 10_000), min_size=len(truth), max_size=len(truth)), label="scores")
+            scores = data.draw(
+                st.lists(st.integers(0, 10_000), min_size=len(truth), max_size=len(truth)),
+                label="scores",
+            )
         else:
-            noise = data.draw(st.lists(st.integers(-150, 150), min_size=len(truth), max_size=len(truth)), label="noise")
+            noise = data.draw(
+                st.lists(st.integers(-150, 150), min_size=len(truth), max_size=len(truth)),
+                label="noise",
+            )
             scores = [min(10_000, max(0, q + e)) for q, e in zip(truth, noise, strict=True)]
         available = bool(task and task.test_revealed)
         if self._rare(data, "votes the other way"):
             available = not available
         secret = self._fresh("score-salt")
-        mistake = self._mistake(data, "zero commitment", "one score too many", "one score too few", "score above 10000")
+        mistake = self._mistake(
+            data, "zero commitment", "one score too many", "one score too few", "score above 10000"
+        )
         if mistake == "one score too many":
             scores.append(5_000)
         elif mistake == "one score too few" and scores:
@@ -559,10 +752,16 @@ class MarketStateMachine(RuleBasedStateMachine):
             scores[data.draw(st.integers(0, len(scores) - 1), label="index")] = data.draw(
                 st.sampled_from([10_001, 65_535]), label="bad score"
             )
-        commitment = score_commitment(self.chain_id, self.address, task_id, sender, available, scores, secret)
+        commitment = score_commitment(
+            self.chain_id, self.address, task_id, sender, available, scores, secret
+        )
         if mistake == "zero commitment":
             commitment = ZERO32
-        expected = task.expect_commit_scores(sender, commitment, self.now, self.block + 1) if task else err("TaskNotFound", task_id)
+        expected = (
+            task.expect_commit_scores(sender, commitment, self.now, self.block + 1)
+            if task
+            else err("TaskNotFound", task_id)
+        )
         self._act(self.rpc, "commitScores", task_id, commitment, sender=sender, expected=expected)
         if expected is None:
             task.score_commitments[sender] = commitment
@@ -574,7 +773,12 @@ class MarketStateMachine(RuleBasedStateMachine):
             m
             for m in task.score_commitments
             if task.expect_reveal_scores(
-                self.chain_id, self.address, m, *self.score_secrets[(task.task_id, m)], self.now, self.block + 1
+                self.chain_id,
+                self.address,
+                m,
+                *self.score_secrets[(task.task_id, m)],
+                self.now,
+                self.block + 1,
             )
             is None
         ]
@@ -594,11 +798,29 @@ class MarketStateMachine(RuleBasedStateMachine):
         elif mistake == "other vote":
             available = not available
         expected = (
-            task.expect_reveal_scores(self.chain_id, self.address, sender, available, scores, secret, self.now, self.block + 1)
+            task.expect_reveal_scores(
+                self.chain_id,
+                self.address,
+                sender,
+                available,
+                scores,
+                secret,
+                self.now,
+                self.block + 1,
+            )
             if task
             else err("TaskNotFound", task_id)
         )
-        self._act(self.rpc, "revealScores", task_id, available, scores, secret, sender=sender, expected=expected)
+        self._act(
+            self.rpc,
+            "revealScores",
+            task_id,
+            available,
+            scores,
+            secret,
+            sender=sender,
+            expected=expected,
+        )
         if expected is None:
             task.score_reveals[sender] = (available, scores)
 
@@ -611,11 +833,19 @@ class MarketStateMachine(RuleBasedStateMachine):
         if max_steps == 0:
             expected = err("ZeroSteps")
         else:
-            expected = task.expect_finalize(self.now, self.block + 1) if task else err("TaskNotFound", task_id)
-        outcome, _ = self._act(self.rpc, "finalize", task_id, max_steps, sender=caller, expected=expected)
+            expected = (
+                task.expect_finalize(self.now, self.block + 1)
+                if task
+                else err("TaskNotFound", task_id)
+            )
+        outcome, _ = self._act(
+            self.rpc, "finalize", task_id, max_steps, sender=caller, expected=expected
+        )
         if expected is None:
             done = task.apply_finalize(max_steps, self.pool)
-            assert outcome.value == done, f"finalize({task_id}, {max_steps}) returned {outcome.value}, model: {done}"
+            assert outcome.value == done, (
+                f"finalize({task_id}, {max_steps}) returned {outcome.value}, model: {done}"
+            )
 
     def claim(self, data, task_id: int, task: TaskModel | None) -> None:
         settled = task is not None and self._phase(task) in SETTLED
@@ -633,7 +863,11 @@ class MarketStateMachine(RuleBasedStateMachine):
         if recipient == ZERO_ADDRESS:
             expected = err("ZeroRecipient")
         else:
-            expected = task.expect_claim(sender, self.now, self.block + 1, settlement) if task else err("TaskNotFound", task_id)
+            expected = (
+                task.expect_claim(sender, self.now, self.block + 1, settlement)
+                if task
+                else err("TaskNotFound", task_id)
+            )
         args = (task_id,) if how == "claim" else (task_id, recipient)
         outcome, receipt = self._act(self.rpc, how, *args, sender=sender, expected=expected)
         if expected is None:
@@ -650,8 +884,20 @@ class MarketStateMachine(RuleBasedStateMachine):
     def publish_fused_model(self, data, task_id: int, task: TaskModel | None) -> None:
         sender = self._pick(data, [task.initiator] if task else [], "publisher")
         digest = ZERO32 if self._rare(data, "zero fused digest") else self._fresh("fused")
-        expected = task.expect_publish(sender, digest, self.now, self.block + 1) if task else err("TaskNotFound", task_id)
-        self._act(self.rpc, "publishFusedModel", task_id, digest, "store://fused", sender=sender, expected=expected)
+        expected = (
+            task.expect_publish(sender, digest, self.now, self.block + 1)
+            if task
+            else err("TaskNotFound", task_id)
+        )
+        self._act(
+            self.rpc,
+            "publishFusedModel",
+            task_id,
+            digest,
+            "store://fused",
+            sender=sender,
+            expected=expected,
+        )
         if expected is None:
             task.fused_digest = digest
 
@@ -664,9 +910,19 @@ class MarketStateMachine(RuleBasedStateMachine):
     def _time_passes(self, data) -> None:
         """To the next deadline of an open task (sometimes a later one): one second before it,
         at it or one second after it; or a few seconds; or a while (across windows)."""
-        how = data.draw(st.sampled_from(["to a deadline"] * 6 + ["a few seconds"] * 5 + ["a while"]), label="time passes")
+        how = data.draw(
+            st.sampled_from(["to a deadline"] * 6 + ["a few seconds"] * 5 + ["a while"]),
+            label="time passes",
+        )
         open_tasks = [t for t in self.tasks if self._phase(t) not in SETTLED] or self.tasks
-        ahead = sorted({t.deadline(name) for t in open_tasks for name in DEADLINES if t.deadline(name) + 1 > self.now})
+        ahead = sorted(
+            {
+                t.deadline(name)
+                for t in open_tasks
+                for name in DEADLINES
+                if t.deadline(name) + 1 > self.now
+            }
+        )
         if how == "to a deadline" and ahead:
             later = data.draw(st.integers(0, 7), label="a later deadline") == 7
             deadline = data.draw(st.sampled_from(ahead), label="deadline") if later else ahead[0]
@@ -690,14 +946,23 @@ class MarketStateMachine(RuleBasedStateMachine):
         self.chain.pending_timestamp = self.now
         calls: list[tuple[str, tuple]] = [("totalBurned", ())]
         for task in self.tasks:
-            calls += [("getTask", (task.task_id,)), ("getPanel", (task.task_id,)), ("getShards", (task.task_id,))]
+            calls += [
+                ("getTask", (task.task_id,)),
+                ("getPanel", (task.task_id,)),
+                ("getShards", (task.task_id,)),
+            ]
             if self._phase(task) in SETTLED:
                 for account in self._claimants(task):
-                    calls += [("owed", (task.task_id, account)), ("hasClaimed", (task.task_id, account))]
+                    calls += [
+                        ("owed", (task.task_id, account)),
+                        ("hasClaimed", (task.task_id, account)),
+                    ]
             if task.finalized:
                 calls.append(("getSubmissions", (task.task_id, 0, 2**256 - 1)))
         pool_calls = [("memberOf", (a,)) for a in self.actors] + [("size", ()), ("activeCount", ())]
-        results, balances = self.rpc.view_batch(calls, [*self.actors, self.address, self.pool_rpc.address])
+        results, balances = self.rpc.view_batch(
+            calls, [*self.actors, self.address, self.pool_rpc.address]
+        )
         pool_results, _ = self.pool_rpc.view_batch(pool_calls)
         results = iter(results)
 
@@ -708,13 +973,24 @@ class MarketStateMachine(RuleBasedStateMachine):
         market_balance, pool_balance = balances[-2], balances[-1]
         assert market_balance == held, f"market holds {market_balance}, tasks account for {held}"
         assert market_balance == sum(t.deposited() - t.paid_out() for t in self.tasks)
-        assert pool_balance == self.pool.held(), f"pool holds {pool_balance}, its bonds {self.pool.held()}"
+        assert pool_balance == self.pool.held(), (
+            f"pool holds {pool_balance}, its bonds {self.pool.held()}"
+        )
         for actor, record in zip(self.actors, pool_results[: len(self.actors)], strict=True):
             m = self.pool.member(actor)
-            assert record == (m.bond, m.active_since, m.exit_block, m.open_panels, m.exit_time, m.slot), f"pool record of {actor}"
+            assert record == (
+                m.bond,
+                m.active_since,
+                m.exit_block,
+                m.open_panels,
+                m.exit_time,
+                m.slot,
+            ), f"pool record of {actor}"
         assert pool_results[-2:] == [len(self.pool.order), self.pool.active()]
         for actor, balance in zip(self.actors, balances[:-2], strict=True):
-            assert balance == self.balances[actor], f"{actor} holds {balance}, expected {self.balances[actor]}"
+            assert balance == self.balances[actor], (
+                f"{actor} holds {balance}, expected {self.balances[actor]}"
+            )
 
     def _claimants(self, task: TaskModel) -> list[str]:
         """Everyone who may be owed something in the task, and one who is owed nothing."""
@@ -725,68 +1001,127 @@ class MarketStateMachine(RuleBasedStateMachine):
         """Checks one task; returns what the market still holds for it (deposited - paidOut)."""
         view, panel_view, (digests, audit_mask) = next(results), next(results), next(results)
         (
-            _, initiator, phase_index, reward, committed, revealed, audit_seed_block, view_mask, audit_revealed,
-            test_revealed, panel_seed_block, panel_request_block, pool_size, panel_drawn, fused, deposited,
-            paid_out, burned, settlement,
+            _,
+            initiator,
+            phase_index,
+            reward,
+            committed,
+            revealed,
+            audit_seed_block,
+            view_mask,
+            audit_revealed,
+            test_revealed,
+            panel_seed_block,
+            panel_request_block,
+            pool_size,
+            panel_drawn,
+            fused,
+            deposited,
+            paid_out,
+            burned,
+            settlement,
         ) = view
         task_id = task.task_id
         phase = PHASES[phase_index]
 
         # Phases: the model's, along the graph, never repeated.
         expected_phase = self._phase(task)
-        assert phase == expected_phase, f"task {task_id} at t={self.now} block={self.block + 1}: phase {phase}, model {expected_phase}"
+        assert phase == expected_phase, (
+            f"task {task_id} at t={self.now} block={self.block + 1}: "
+            f"phase {phase}, model {expected_phase}"
+        )
         path = self.phase_paths[task_id]
         if not path or path[-1] != phase:
             assert phase not in path, f"task {task_id} is back in {phase}: {path}"
-            assert not path or phase in PHASE_REACHABLE[path[-1]], f"task {task_id}: {path[-1]} -> {phase} is no path"
+            assert not path or phase in PHASE_REACHABLE[path[-1]], (
+                f"task {task_id}: {path[-1]} -> {phase} is no path"
+            )
             path.append(phase)
 
         # What the task holds.
-        assert (initiator, reward, committed, revealed) == (task.initiator, task.reward, len(task.commitments), len(task.revealed))
+        assert (initiator, reward, committed, revealed) == (
+            task.initiator,
+            task.reward,
+            len(task.commitments),
+            len(task.revealed),
+        )
         assert (audit_seed_block, view_mask, audit_mask, audit_revealed, test_revealed) == (
-            task.audit_seed_block, task.audit_mask, task.audit_mask, task.audit_revealed, task.test_revealed,
+            task.audit_seed_block,
+            task.audit_mask,
+            task.audit_mask,
+            task.audit_revealed,
+            task.test_revealed,
         )
         opened = (task.audit_mask if task.audit_revealed else 0) | (
             ((1 << task.params["testShards"]) - 1) & ~task.audit_mask if task.test_revealed else 0
         )
-        assert list(digests) == [task.test_set.digests[i] if opened >> i & 1 else ZERO32 for i in range(task.params["testShards"])]
+        assert list(digests) == [
+            task.test_set.digests[i] if opened >> i & 1 else ZERO32
+            for i in range(task.params["testShards"])
+        ]
         assert (panel_seed_block, panel_request_block, pool_size, panel_drawn) == (
-            task.panel_seed_block, task.panel_request_block, task.pool_size_at_request, len(task.panel),
+            task.panel_seed_block,
+            task.panel_request_block,
+            task.pool_size_at_request,
+            len(task.panel),
         )
         assert fused == task.fused_digest
-        assert (deposited, paid_out) == (task.deposited(), task.paid_out()), f"task {task_id}: deposits or payouts"
+        assert (deposited, paid_out) == (task.deposited(), task.paid_out()), (
+            f"task {task_id}: deposits or payouts"
+        )
         assert paid_out + burned <= deposited
 
-        # The panel: members in draw order, votes, and once finalized who counted, was honest, slashed.
+        # The panel: members in draw order, votes; once finalized: counted, honest, slashed.
         assert [p[0] for p in panel_view] == task.panel
         assert [(p[1], p[2], p[3]) for p in panel_view] == [
-            (m in task.score_commitments, m in task.score_reveals, task.score_reveals.get(m, (False,))[0]) for m in task.panel
+            (
+                m in task.score_commitments,
+                m in task.score_reveals,
+                task.score_reveals.get(m, (False,))[0],
+            )
+            for m in task.panel
         ]
 
         if phase in SETTLED:
             settled = task.settle()
-            assert burned == settled.burned, f"task {task_id}: burned {burned}, model {settled.burned}"
+            assert burned == settled.burned, (
+                f"task {task_id}: burned {burned}, model {settled.burned}"
+            )
             owed_total = 0
             for account in self._claimants(task):
                 owed, claimed = next(results), next(results)
                 entitled = settled.owed.get(account, 0)
-                assert claimed == (account in task.paid), f"task {task_id}: hasClaimed({account}) is {claimed}"
-                assert owed == (0 if claimed else entitled), f"task {task_id}: owed({account}) {owed}, model {entitled}"
+                assert claimed == (account in task.paid), (
+                    f"task {task_id}: hasClaimed({account}) is {claimed}"
+                )
+                assert owed == (0 if claimed else entitled), (
+                    f"task {task_id}: owed({account}) {owed}, model {entitled}"
+                )
                 assert task.paid.get(account, entitled) == entitled  # nobody paid twice, nor more
                 owed_total += owed
-            assert sum(settled.owed.values()) + settled.burned == deposited, f"task {task_id}: entitlements + burn != deposits"
+            assert sum(settled.owed.values()) + settled.burned == deposited, (
+                f"task {task_id}: entitlements + burn != deposits"
+            )
             # Conservation: what came in is what went out, what is still owed, and what burned.
-            assert deposited == paid_out + owed_total + burned, f"task {task_id}: {deposited} != {paid_out} + {owed_total} + {burned}"
+            assert deposited == paid_out + owed_total + burned, (
+                f"task {task_id}: {deposited} != {paid_out} + {owed_total} + {burned}"
+            )
             # Nothing stuck: once everyone owed something has claimed, only burned wei remain.
             if all(a in task.paid for a, amount in settled.owed.items() if amount):
-                assert owed_total == 0 and deposited == paid_out + burned, f"task {task_id}: ETH stuck after every claim"
+                assert owed_total == 0 and deposited == paid_out + burned, (
+                    f"task {task_id}: ETH stuck after every claim"
+                )
             # The initiator never gets a slashed wei: at most the reward and the forfeited stakes.
             forfeited = (len(task.commitments) - len(task.revealed)) * task.c_stake
             assert settled.owed[task.initiator] <= task.reward + forfeited
-            assert tuple(settlement) == settled.struct, f"task {task_id}: settlement {settlement}, model {settled.struct}"
+            assert tuple(settlement) == settled.struct, (
+                f"task {task_id}: settlement {settlement}, model {settled.struct}"
+            )
             if task.finalized:
                 verdict = task.verdict()
-                honest = set() if verdict["contested"] else set(verdict["counted"]) - verdict["flagged"]
+                honest = (
+                    set() if verdict["contested"] else set(verdict["counted"]) - verdict["flagged"]
+                )
                 assert [(p[4], p[5], p[6]) for p in panel_view] == [
                     (m in verdict["counted"], m in honest, bool(settled.slash_mask >> i & 1))
                     for i, m in enumerate(task.panel)
@@ -795,29 +1130,51 @@ class MarketStateMachine(RuleBasedStateMachine):
                 assert [s[0] for s in submissions] == task.revealed
                 assert [s[1] for s in submissions] == task.revealed_digests
                 medians, rewards = [s[2] for s in submissions], [s[3] for s in submissions]
-                assert medians == settled.medians, f"task {task_id}: medians {medians}, model {settled.medians}"
-                assert rewards == settled.rewards, f"task {task_id}: rewards {rewards}, model {settled.rewards}"
+                assert medians == settled.medians, (
+                    f"task {task_id}: medians {medians}, model {settled.medians}"
+                )
+                assert rewards == settled.rewards, (
+                    f"task {task_id}: rewards {rewards}, model {settled.rewards}"
+                )
                 for mi, ri in zip(medians, rewards, strict=True):
                     for mj, rj in zip(medians, rewards, strict=True):
-                        assert mi <= mj or ri >= rj, f"task {task_id}: median {mi} earns {ri} < {rj} for {mj}"
-                        assert mi != mj or ri == rj, f"task {task_id}: equal medians {mi} earn {ri} and {rj}"
+                        assert mi <= mj or ri >= rj, (
+                            f"task {task_id}: median {mi} earns {ri} < {rj} for {mj}"
+                        )
+                        assert mi != mj or ri == rj, (
+                            f"task {task_id}: equal medians {mi} earn {ri} and {rj}"
+                        )
         return deposited - paid_out
 
 
 @pytest.fixture(scope="module")
 def invariant_market(project, deployer):
     """A market of its own, so that its balance is exactly what these tasks hold."""
-    return deploy_market(project, deployer, verifier_bond=BOND, slash_amount=SLASH, unbonding_period=UNBONDING,
-                         forfeit_bps=FORFEIT_BPS)
+    return deploy_market(
+        project,
+        deployer,
+        verifier_bond=BOND,
+        slash_amount=SLASH,
+        unbonding_period=UNBONDING,
+        forfeit_bps=FORFEIT_BPS,
+    )
 
 
-def test_market_state_machine__random_actions__keep_every_invariant(invariant_market, chain, accounts):
+def test_market_state_machine__random_actions__keep_every_invariant(
+    invariant_market, chain, accounts
+):
     endpoint = chain.provider.web3.provider.endpoint_uri
     MarketStateMachine.chain = chain
     MarketStateMachine.market = invariant_market.market
-    MarketStateMachine.rpc = ContractRpc(endpoint, invariant_market.market.address, invariant_market.market.contract_type)
-    MarketStateMachine.pool_rpc = ContractRpc(endpoint, invariant_market.pool.address, invariant_market.pool.contract_type)
+    MarketStateMachine.rpc = ContractRpc(
+        endpoint, invariant_market.market.address, invariant_market.market.contract_type
+    )
+    MarketStateMachine.pool_rpc = ContractRpc(
+        endpoint, invariant_market.pool.address, invariant_market.pool.contract_type
+    )
     MarketStateMachine.actors = [account.address for account in accounts[ACTORS]]
     MarketStateMachine.scored_tasks_finalized = 0
     run_state_machine_as_test(MarketStateMachine, settings=STATEFUL)
-    assert MarketStateMachine.scored_tasks_finalized > 0, "no example finalized a scored task: the run checked little"
+    assert MarketStateMachine.scored_tasks_finalized > 0, (
+        "no example finalized a scored task: the run checked little"
+    )

@@ -82,16 +82,44 @@ def test_model_commitment__any_input_and_any_one_field_changed__equals_python_an
 
 @PROPERTIES
 @given(
-    data=st.data(), task_id=task_ids, verifier=addresses, available=st.booleans(), scores=score_lists, salt=words
+    data=st.data(),
+    task_id=task_ids,
+    verifier=addresses,
+    available=st.booleans(),
+    scores=score_lists,
+    salt=words,
 )
 def test_score_commitment__any_input_and_any_one_field_or_score_changed__equals_python_and_changes(
-    commitments_harness, other_commitments_harness, chain, data, task_id, verifier, available, scores, salt
+    commitments_harness,
+    other_commitments_harness,
+    chain,
+    data,
+    task_id,
+    verifier,
+    available,
+    scores,
+    salt,
 ):
     # Prepare
-    fields = {"taskId": task_id, "verifier": verifier, "available": available, "scores": scores, "salt": salt}
+    fields = {
+        "taskId": task_id,
+        "verifier": verifier,
+        "available": available,
+        "scores": scores,
+        "salt": salt,
+    }
     changed = data.draw(
         st.sampled_from(
-            ["taskId", "verifier", "vote", "one score", "one score more", "one score less", "salt", "market"]
+            [
+                "taskId",
+                "verifier",
+                "vote",
+                "one score",
+                "one score more",
+                "one score less",
+                "salt",
+                "market",
+            ]
         ),
         label="field",
     )
@@ -116,7 +144,9 @@ def test_score_commitment__any_input_and_any_one_field_or_score_changed__equals_
     altered = harness.scores(*other.values())
 
     # Assert
-    assert original == score_commitment(chain.chain_id, commitments_harness.address, *fields.values())
+    assert original == score_commitment(
+        chain.chain_id, commitments_harness.address, *fields.values()
+    )
     assert altered == score_commitment(chain.chain_id, harness.address, *other.values())
     assert altered != original
 
@@ -139,7 +169,9 @@ def test_test_set_commitment__any_input_and_any_one_field_changed__equals_python
     # Prepare
     fields = {"initiator": initiator, "shards": shards}
     changed = data.draw(
-        st.sampled_from(["initiator", "one shard", "one shard more", "one shard less", "order", "market"]),
+        st.sampled_from(
+            ["initiator", "one shard", "one shard more", "one shard less", "order", "market"]
+        ),
         label="field",
     )
     harness, other = commitments_harness, dict(fields, shards=list(shards))
@@ -164,6 +196,8 @@ def test_test_set_commitment__any_input_and_any_one_field_changed__equals_python
     altered = harness.testSet(*other.values())
 
     # Assert
-    assert original == commitment_to_test_set(chain.chain_id, commitments_harness.address, *fields.values())
+    assert original == commitment_to_test_set(
+        chain.chain_id, commitments_harness.address, *fields.values()
+    )
     assert altered == commitment_to_test_set(chain.chain_id, harness.address, *other.values())
     assert altered != original

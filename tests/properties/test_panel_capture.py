@@ -41,7 +41,9 @@ def capture_probability(n_eligible: int, cheater: int, k: int) -> float:
 def drawing(project, deployer, accounts, chain):
     """A pool of 32 seats: 30 eligible, of which the cheater holds 9 (30% of the eligible bonds,
     under a third); the initiator's own seat and one contributor's seat are excluded."""
-    harness = deployer.deploy(project.PoolMarketHarness, VERIFIER_BOND, SLASH_AMOUNT, UNBONDING_PERIOD)
+    harness = deployer.deploy(
+        project.PoolMarketHarness, VERIFIER_BOND, SLASH_AMOUNT, UNBONDING_PERIOD
+    )
     pool = project.VerifierPool.at(harness.pool())
     seats = accounts[30:62]
     for seat in seats:
@@ -49,16 +51,29 @@ def drawing(project, deployer, accounts, chain):
     initiator, contributor = seats[0], seats[1]
     harness.markContributors([contributor], sender=deployer)
     cheater = {s.address for s in seats[2:11]}
-    rpc = ContractRpc(chain.provider.web3.provider.endpoint_uri, harness.address, harness.contract_type)
+    rpc = ContractRpc(
+        chain.provider.web3.provider.endpoint_uri, harness.address, harness.contract_type
+    )
     request_block = chain.blocks.head.number + 1
-    return rpc, deployer.address, len(seats), request_block, initiator.address, contributor.address, cheater
+    return (
+        rpc,
+        deployer.address,
+        len(seats),
+        request_block,
+        initiator.address,
+        contributor.address,
+        cheater,
+    )
 
 
 def draw_all(rpc, caller, pool_size, request_block, initiator, k):
     panels = []
     for start in range(0, DRAWS, BATCH):
         calls = [
-            ("drawPanel", (1, keccak(i.to_bytes(32, "big")), pool_size, request_block, k, initiator))
+            (
+                "drawPanel",
+                (1, keccak(i.to_bytes(32, "big")), pool_size, request_block, k, initiator),
+            )
             for i in range(start, start + BATCH)
         ]
         panels += rpc.view_batch(calls)[0]
@@ -85,14 +100,20 @@ def test_panel_capture__30_percent_of_the_bonds__frequencies_follow_the_hypergeo
     assert abs(captured - p_capture) <= 4 * sqrt(p_capture * (1 - p_capture) / DRAWS)
 
 
-def test_panel_capture__two_seats_of_twelve__never_a_majority_of_five(project, deployer, accounts, chain):
-    harness = deployer.deploy(project.PoolMarketHarness, VERIFIER_BOND, SLASH_AMOUNT, UNBONDING_PERIOD)
+def test_panel_capture__two_seats_of_twelve__never_a_majority_of_five(
+    project, deployer, accounts, chain
+):
+    harness = deployer.deploy(
+        project.PoolMarketHarness, VERIFIER_BOND, SLASH_AMOUNT, UNBONDING_PERIOD
+    )
     pool = project.VerifierPool.at(harness.pool())
     seats = accounts[30:42]
     for seat in seats:
         pool.register(value=VERIFIER_BOND, sender=seat)
     cheater = {seats[0].address, seats[1].address}
-    rpc = ContractRpc(chain.provider.web3.provider.endpoint_uri, harness.address, harness.contract_type)
+    rpc = ContractRpc(
+        chain.provider.web3.provider.endpoint_uri, harness.address, harness.contract_type
+    )
 
     panels = draw_all(rpc, deployer.address, 12, chain.blocks.head.number + 1, NOBODY, 5)
 

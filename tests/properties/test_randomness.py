@@ -15,7 +15,9 @@ seeds = st.binary(min_size=32, max_size=32)
 
 @PROPERTIES
 @given(seed_=seeds, j=st.integers(0, 2**256 - 1), n=st.integers(1, 2**256 - 1))
-def test_at__any_seed_step_and_range__equals_python_and_is_in_range(randomness_harness, seed_, j, n):
+def test_at__any_seed_step_and_range__equals_python_and_is_in_range(
+    randomness_harness, seed_, j, n
+):
     value = randomness_harness.at(seed_, j, n)
     assert value == at(seed_, j, n)
     assert 0 <= value < n
@@ -23,7 +25,9 @@ def test_at__any_seed_step_and_range__equals_python_and_is_in_range(randomness_h
 
 @PROPERTIES
 @given(data=st.data(), seed_=seeds, n=st.integers(1, 256))
-def test_distinct__k_of_n__exactly_k_distinct_indices_below_n_equal_to_python(randomness_harness, data, seed_, n):
+def test_distinct__k_of_n__exactly_k_distinct_indices_below_n_equal_to_python(
+    randomness_harness, data, seed_, n
+):
     k = data.draw(st.integers(0, n), label="k")
     mask = randomness_harness.distinct(seed_, k, n)
     assert mask == distinct(seed_, k, n)

@@ -1,4 +1,4 @@
-"""Deploying a market (which deploys its verifier pool and its setup module) and filling the pool."""
+"""Deploying a market (which deploys its verifier pool and its setup module), filling the pool."""
 
 from __future__ import annotations
 
@@ -37,7 +37,12 @@ def deploy_market(
 ) -> Deployment:
     """Deploys `LearningMarket` with these constructor arguments; returns it and its pool."""
     market = deployer.deploy(
-        project.LearningMarket, min_window, verifier_bond, slash_amount, unbonding_period, forfeit_bps
+        project.LearningMarket,
+        min_window,
+        verifier_bond,
+        slash_amount,
+        unbonding_period,
+        forfeit_bps,
     )
     pool = project.VerifierPool.at(market.verifierPool())
     return Deployment(market, pool)

@@ -33,7 +33,9 @@ def _revert_data(message: str) -> bytes:
     text when it is valid UTF-8 and as hex otherwise."""
     if message.startswith("0x"):
         return bytes(HexBytes(message))
-    found = re.match(r"(?:execution reverted: )?custom error 0x([0-9a-fA-F]{8}): ?(.*)", message, re.S)
+    found = re.match(
+        r"(?:execution reverted: )?custom error 0x([0-9a-fA-F]{8}): ?(.*)", message, re.S
+    )
     if not found:
         return b""
     selector, rest = found.groups()
@@ -78,7 +80,9 @@ def panics(code: int) -> Iterator[Any]:
     with ape.reverts() as info:
         yield info
     message = str(info.value.revert_message)
-    assert message == f"panic: {PANICS[code]} (0x{code:02x})", f"expected Panic(0x{code:02x}), got {message!r}"
+    assert message == f"panic: {PANICS[code]} (0x{code:02x})", (
+        f"expected Panic(0x{code:02x}), got {message!r}"
+    )
 
 
 def same_contract(deployed: Any) -> Any:
@@ -94,7 +98,9 @@ def only_event(receipt: Any, event: Any) -> dict[str, Any]:
     return dict(logs[0].event_arguments)
 
 
-def finish_round(task: TaskHandle, contributor: Any, caller: Any, publish: bool = True) -> TaskHandle:
+def finish_round(
+    task: TaskHandle, contributor: Any, caller: Any, publish: bool = True
+) -> TaskHandle:
     """Drives a fresh task to Finalized (one contributor, every panel member scoring it above
     the start) and, with `publish`, records its fused model: the shortest path to a task that
     may be a parent."""

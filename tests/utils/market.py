@@ -62,7 +62,9 @@ def salt(label: str) -> bytes:
     return keccak(text=f"salt:{label}")
 
 
-def model_commitment(chain_id: int, market: str, task_id: int, contributor: str, model: bytes, secret: bytes) -> bytes:
+def model_commitment(
+    chain_id: int, market: str, task_id: int, contributor: str, model: bytes, secret: bytes
+) -> bytes:
     return keccak(
         encode(
             ["uint256", "address", "uint256", "address", "bytes32", "bytes32"],
@@ -92,7 +94,9 @@ def shard_commitment(shard_digest: bytes, secret: bytes) -> bytes:
     return keccak(encode(["bytes32", "bytes32"], [shard_digest, secret]))
 
 
-def commitment_to_test_set(chain_id: int, market: str, initiator: str, shard_commitments: list[bytes]) -> bytes:
+def commitment_to_test_set(
+    chain_id: int, market: str, initiator: str, shard_commitments: list[bytes]
+) -> bytes:
     return keccak(
         encode(
             ["uint256", "address", "address", "bytes32[]"],
@@ -168,7 +172,9 @@ class TaskHandle:
     reward: int
     test_set: TestSet
     accounts: dict[str, Any]  # address -> account object, to act for drawn panel members
-    models: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # address -> (digest, salt)
+    models: dict[str, tuple[bytes, bytes]] = field(
+        default_factory=dict
+    )  # address -> (digest, salt)
     score_secrets: dict[str, tuple[bool, list[int], bytes]] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- time
@@ -208,7 +214,12 @@ class TaskHandle:
     def reveal_audit(self, uri: str = "store://audit", sender: Any = None) -> Any:
         digests, salts = self.test_set.openings(self.audit_mask())
         return self.market.revealAudit(
-            self.task_id, self.test_set.commitments, digests, salts, uri, sender=sender or self.initiator
+            self.task_id,
+            self.test_set.commitments,
+            digests,
+            salts,
+            uri,
+            sender=sender or self.initiator,
         )
 
     def open_audit(self) -> None:
@@ -219,7 +230,12 @@ class TaskHandle:
     def reveal_test_set(self, uri: str = "store://test", sender: Any = None) -> Any:
         digests, salts = self.test_set.openings(self.test_set.complement(self.audit_mask()))
         return self.market.revealTestSet(
-            self.task_id, self.test_set.commitments, digests, salts, uri, sender=sender or self.initiator
+            self.task_id,
+            self.test_set.commitments,
+            digests,
+            salts,
+            uri,
+            sender=sender or self.initiator,
         )
 
     # -------------------------------------------------------- models, panel
@@ -228,7 +244,12 @@ class TaskHandle:
         model, secret = digest(label), salt(label)
         self.models[contributor.address] = (model, secret)
         commitment = model_commitment(
-            self.chain.chain_id, self.market.address, self.task_id, contributor.address, model, secret
+            self.chain.chain_id,
+            self.market.address,
+            self.task_id,
+            contributor.address,
+            model,
+            secret,
         )
         tx.setdefault("value", self.params["contributorStake"])
         return self.market.commitModel(self.task_id, commitment, sender=contributor, **tx)
@@ -255,14 +276,22 @@ class TaskHandle:
 
     def reveal(self, contributor: Any, uri: str = "") -> Any:
         model, secret = self.models[contributor.address]
-        return self.market.revealModel(self.task_id, model, secret, uri or f"store://{model.hex()}", sender=contributor)
+        return self.market.revealModel(
+            self.task_id, model, secret, uri or f"store://{model.hex()}", sender=contributor
+        )
 
     # -------------------------------------------------------------- scoring
     def commit_scores(self, verifier: Any, scores: list[int], available: bool = True) -> Any:
         secret = salt(f"scores-{verifier.address}-{self.task_id}")
         self.score_secrets[verifier.address] = (available, list(scores), secret)
         commitment = score_commitment(
-            self.chain.chain_id, self.market.address, self.task_id, verifier.address, available, list(scores), secret
+            self.chain.chain_id,
+            self.market.address,
+            self.task_id,
+            verifier.address,
+            available,
+            list(scores),
+            secret,
         )
         return self.market.commitScores(self.task_id, commitment, sender=verifier)
 

@@ -42,9 +42,18 @@ MAX_CONTRIBUTORS_CAP, MAX_PANEL_SIZE, MAX_TEST_SHARDS = 512, 63, 32
 
 # The phase graph: every way a task may move on, by time, by blocks or by an action.
 PHASE_EDGES = {
-    "Audit": {"Commit", "Void", "Cancelled"},  # audit revealed / not drawn in time or not revealed / cancel
+    "Audit": {
+        "Commit",
+        "Void",
+        "Cancelled",
+    },  # audit revealed / not drawn in time or not revealed / cancel
     "Commit": {"Reveal", "Cancelled"},  # commit deadline passes / the initiator cancels
-    "Reveal": {"TestReveal", "ScoreCommit", "Unfulfilled", "Finalizing"},  # models / none (panel or not)
+    "Reveal": {
+        "TestReveal",
+        "ScoreCommit",
+        "Unfulfilled",
+        "Finalizing",
+    },  # models / none (panel or not)
     "TestReveal": {"ScoreCommit"},  # test set revealed or its deadline passes
     "ScoreCommit": {"ScoreReveal"},
     "ScoreReveal": {"Finalizing"},
@@ -119,11 +128,19 @@ class PoolModel:
         return sum(m.bond for m in self.members.values())
 
     def active(self) -> int:
-        return sum(1 for m in self.members.values() if m.active_since not in (0, SLASHED) and m.exit_block == 0)
+        return sum(
+            1
+            for m in self.members.values()
+            if m.active_since not in (0, SLASHED) and m.exit_block == 0
+        )
 
     def eligible(self, account: str, request_block: int) -> bool:
         m = self.member(account)
-        return m.active_since != 0 and m.active_since < request_block and (m.exit_block == 0 or m.exit_block >= request_block)
+        return (
+            m.active_since != 0
+            and m.active_since < request_block
+            and (m.exit_block == 0 or m.exit_block >= request_block)
+        )
 
     # predictions
     def expect_register(self, sender: str, value: int) -> Reverted | None:
@@ -292,7 +309,11 @@ class TaskModel:
     # ------------------------------------------------------------ predictions
     def _wrong_phase(self, now: int, block: int, required: str) -> Reverted | None:
         current = self.phase(now, block)
-        return None if current == required else err("WrongPhase", self.task_id, PHASE[current], PHASE[required])
+        return (
+            None
+            if current == required
+            else err("WrongPhase", self.task_id, PHASE[current], PHASE[required])
+        )
 
     def expect_cancel(self, sender: str, now: int, block: int) -> Reverted | None:
         if sender != self.initiator:
@@ -312,12 +333,23 @@ class TaskModel:
             return err("RandomnessNotReady", self.task_id, self.audit_seed_block)
         return None
 
-    def _expect_open(self, sender: str, chain_id: int, market: str, commitments: list[bytes], digests: list[bytes],
-                     salts: list[bytes], mask: int) -> Reverted | None:
+    def _expect_open(
+        self,
+        sender: str,
+        chain_id: int,
+        market: str,
+        commitments: list[bytes],
+        digests: list[bytes],
+        salts: list[bytes],
+        mask: int,
+    ) -> Reverted | None:
         k = self.params["testShards"]
         if len(commitments) != k:
             return err("ShardCountMismatch", len(commitments), k)
-        if commitment_to_test_set(chain_id, market, sender, commitments) != self.params["testSetCommitment"]:
+        if (
+            commitment_to_test_set(chain_id, market, sender, commitments)
+            != self.params["testSetCommitment"]
+        ):
             return err("CommitmentMismatch", self.task_id, sender)
         opened = bin(mask).count("1")
         if len(digests) != opened:
@@ -331,24 +363,34 @@ class TaskModel:
                 return err("ZeroDigest")
         return None
 
-    def expect_reveal_audit(self, sender, now, block, chain_id, market, commitments, digests, salts) -> Reverted | None:
+    def expect_reveal_audit(
+        self, sender, now, block, chain_id, market, commitments, digests, salts
+    ) -> Reverted | None:
         if sender != self.initiator:
             return err("NotInitiator", self.task_id, sender)
         if e := self._wrong_phase(now, block, "Audit"):
             return e
         if not self.audit_mask:
             return err("AuditNotDrawn", self.task_id)
-        return self._expect_open(sender, chain_id, market, commitments, digests, salts, self.audit_mask)
+        return self._expect_open(
+            sender, chain_id, market, commitments, digests, salts, self.audit_mask
+        )
 
-    def expect_reveal_test_set(self, sender, now, block, chain_id, market, commitments, digests, salts) -> Reverted | None:
+    def expect_reveal_test_set(
+        self, sender, now, block, chain_id, market, commitments, digests, salts
+    ) -> Reverted | None:
         if sender != self.initiator:
             return err("NotInitiator", self.task_id, sender)
         if e := self._wrong_phase(now, block, "TestReveal"):
             return e
         everything = (1 << self.params["testShards"]) - 1
-        return self._expect_open(sender, chain_id, market, commitments, digests, salts, everything & ~self.audit_mask)
+        return self._expect_open(
+            sender, chain_id, market, commitments, digests, salts, everything & ~self.audit_mask
+        )
 
-    def expect_commit_model(self, sender: str, commitment: bytes, stake: int, now: int, block: int) -> Reverted | None:
+    def expect_commit_model(
+        self, sender: str, commitment: bytes, stake: int, now: int, block: int
+    ) -> Reverted | None:
         if e := self._wrong_phase(now, block, "Commit"):
             return e
         if commitment == ZERO32:
@@ -391,11 +433,18 @@ class TaskModel:
         """The members the pool's draw picks for this task with `seed` (fewer if it falls short)."""
         listed = pool.order[: self.pool_size_at_request]
         eligible = [
-            pool.eligible(a, self.panel_request_block) and a != self.initiator and self.role(a) == "None" for a in listed
+            pool.eligible(a, self.panel_request_block)
+            and a != self.initiator
+            and self.role(a) == "None"
+            for a in listed
         ]
-        return [listed[i] for i in draw_panel(seed, len(listed), eligible, self.params["panelSize"])]
+        return [
+            listed[i] for i in draw_panel(seed, len(listed), eligible, self.params["panelSize"])
+        ]
 
-    def expect_reveal_model(self, chain_id, market, sender, digest, salt, now, block, revealed_in) -> Reverted | None:
+    def expect_reveal_model(
+        self, chain_id, market, sender, digest, salt, now, block, revealed_in
+    ) -> Reverted | None:
         if e := self._wrong_phase(now, block, "Reveal"):
             return e
         if not self.panel:
@@ -404,7 +453,10 @@ class TaskModel:
             return err("NotContributor", self.task_id, sender)
         if sender in self.revealed:
             return err("AlreadyRevealed", self.task_id, sender)
-        if model_commitment(chain_id, market, self.task_id, sender, digest, salt) != self.commitments[sender]:
+        if (
+            model_commitment(chain_id, market, self.task_id, sender, digest, salt)
+            != self.commitments[sender]
+        ):
             return err("CommitmentMismatch", self.task_id, sender)
         if digest == ZERO32:
             return err("ZeroDigest")
@@ -412,7 +464,9 @@ class TaskModel:
             return err("DuplicateModel", self.task_id, digest, revealed_in[digest])
         return None
 
-    def expect_commit_scores(self, sender: str, commitment: bytes, now: int, block: int) -> Reverted | None:
+    def expect_commit_scores(
+        self, sender: str, commitment: bytes, now: int, block: int
+    ) -> Reverted | None:
         if e := self._wrong_phase(now, block, "ScoreCommit"):
             return e
         if sender not in self.panel:
@@ -423,7 +477,9 @@ class TaskModel:
             return err("ScoresAlreadyCommitted", self.task_id, sender)
         return None
 
-    def expect_reveal_scores(self, chain_id, market, sender, available, scores, salt, now, block) -> Reverted | None:
+    def expect_reveal_scores(
+        self, chain_id, market, sender, available, scores, salt, now, block
+    ) -> Reverted | None:
         if e := self._wrong_phase(now, block, "ScoreReveal"):
             return e
         if sender not in self.panel:
@@ -448,7 +504,9 @@ class TaskModel:
     def expect_finalize(self, now: int, block: int) -> Reverted | None:
         return self._wrong_phase(now, block, "Finalizing")
 
-    def expect_claim(self, sender: str, now: int, block: int, settlement: Settlement | None) -> Reverted | None:
+    def expect_claim(
+        self, sender: str, now: int, block: int, settlement: Settlement | None
+    ) -> Reverted | None:
         if sender in self.paid:
             return err("AlreadyClaimed", self.task_id, sender)
         phase = self.phase(now, block)
@@ -488,7 +546,11 @@ class TaskModel:
                 values = [self.score_reveals[m][1][s] for m in counted]
                 medians[s] = median(values)
                 support = sum(abs(v - medians[s]) <= tolerance for v in values)
-                flagged |= {m for m, v in zip(counted, values, strict=True) if abs(v - medians[s]) > tolerance}
+                flagged |= {
+                    m
+                    for m, v in zip(counted, values, strict=True)
+                    if abs(v - medians[s]) > tolerance
+                }
                 contested = contested or support < quorum
             start = medians[0]
         baseline = max(baseline_score, start)
@@ -519,7 +581,7 @@ class TaskModel:
 
     # ------------------------------------------------------------------- finalize
     def apply_finalize(self, max_steps: int, pool: PoolModel) -> bool:
-        """One finalize call, as the contract batches it; returns whether the task is now settled."""
+        """One finalize call, as the contract batches it; returns whether the task is settled."""
         v = self.verdict()
         n = len(self.revealed)
         steps = 0
@@ -619,4 +681,6 @@ class TaskModel:
             owed[self.initiator],
             v["contested"],
         )
-        return Settlement(owed, burned, v["medians"], rewards, struct, self.slash_mask(), len(honest))
+        return Settlement(
+            owed, burned, v["medians"], rewards, struct, self.slash_mask(), len(honest)
+        )

@@ -13,7 +13,10 @@ PANEL_TAG = b"panel".ljust(32, b"\0")
 
 def seed(block_hash: bytes, chain_id: int, market: str, task_id: int, tag: bytes) -> bytes:
     return keccak(
-        encode(["bytes32", "uint256", "address", "uint256", "bytes32"], [block_hash, chain_id, market, task_id, tag])
+        encode(
+            ["bytes32", "uint256", "address", "uint256", "bytes32"],
+            [block_hash, chain_id, market, task_id, tag],
+        )
     )
 
 
@@ -35,7 +38,8 @@ def distinct(seed_: bytes, k: int, n: int) -> int:
 
 def draw_panel(seed_: bytes, pool_size: int, eligible: list[bool], needed: int) -> list[int]:
     """The pool's draw: indices of the members drawn, in draw order (`eligible[i]`: member i
-    may sit on this panel: eligible as of the request block and neither initiator nor contributor)."""
+    may sit on this panel: eligible as of the request block, neither initiator nor
+    contributor)."""
     found: list[int] = []
     for j in range(8 * needed + 32 if pool_size else 0):
         if len(found) == needed:

@@ -64,25 +64,39 @@ class Actor:
         label = label or f"model-{self.address}-{task.task_id}"
         model, secret = digest(label), salt(label)
         task.models[self.address] = (model, secret)
-        commitment = model_commitment(task.chain.chain_id, task.market.address, task.task_id, self.address, model, secret)
+        commitment = model_commitment(
+            task.chain.chain_id, task.market.address, task.task_id, self.address, model, secret
+        )
         value = task.params["contributorStake"]
-        return self.contract.commitModel(task.task_id, commitment, value=value, sender=self.operator)
+        return self.contract.commitModel(
+            task.task_id, commitment, value=value, sender=self.operator
+        )
 
     def reveal(self, task: TaskHandle) -> Any:
         model, secret = task.models[self.address]
-        return self.contract.revealModel(task.task_id, model, secret, f"store://{model.hex()}", sender=self.operator)
+        return self.contract.revealModel(
+            task.task_id, model, secret, f"store://{model.hex()}", sender=self.operator
+        )
 
     def commit_scores(self, task: TaskHandle, scores: list[int], available: bool = True) -> Any:
         secret = salt(f"scores-{self.address}-{task.task_id}")
         task.score_secrets[self.address] = (available, list(scores), secret)
         commitment = score_commitment(
-            task.chain.chain_id, task.market.address, task.task_id, self.address, available, list(scores), secret
+            task.chain.chain_id,
+            task.market.address,
+            task.task_id,
+            self.address,
+            available,
+            list(scores),
+            secret,
         )
         return self.contract.commitScores(task.task_id, commitment, sender=self.operator)
 
     def reveal_scores(self, task: TaskHandle) -> Any:
         available, scores, secret = task.score_secrets[self.address]
-        return self.contract.revealScores(task.task_id, available, scores, secret, sender=self.operator)
+        return self.contract.revealScores(
+            task.task_id, available, scores, secret, sender=self.operator
+        )
 
 
 def _act(task: TaskHandle, who: Any, action: str, *args: Any) -> Any:
@@ -119,7 +133,9 @@ def play(*rounds: Round) -> dict[int, list[Any]]:
     ScoreReveal window (a round stops earlier when it cannot go on: no contributor, no model
     revealed, or `scores` None). Returns each task's panel (members in draw order)."""
     first = rounds[0].task
-    assert all(deadlines_of(r.task) == deadlines_of(first) for r in rounds), "rounds must share deadlines"
+    assert all(deadlines_of(r.task) == deadlines_of(first) for r in rounds), (
+        "rounds must share deadlines"
+    )
     panels: dict[int, list[Any]] = {}
     for r in rounds:
         if r.task.phase() == "Audit":
@@ -151,7 +167,9 @@ def play(*rounds: Round) -> dict[int, list[Any]]:
         return panels
     first.after("testReveal")
     for r in rounds:
-        for i, (member, member_scores) in enumerate(zip(panels[r.task.task_id], r.scores, strict=False)):
+        for i, (member, member_scores) in enumerate(
+            zip(panels[r.task.task_id], r.scores, strict=False)
+        ):
             vote = True if r.available is None else r.available[i]
             _act(r.task, member, "commit_scores", member_scores, vote)
     first.after("scoreCommit")
@@ -173,7 +191,9 @@ def finalize_all(task: TaskHandle, caller: Any, max_steps: int = 10_000) -> list
     return receipts
 
 
-def claim_measured(market: Any, task_id: int, account: Any, recipient: Any = None) -> tuple[Any, int]:
+def claim_measured(
+    market: Any, task_id: int, account: Any, recipient: Any = None
+) -> tuple[Any, int]:
     """Claims for `account` (to `recipient` with claimTo); returns the receipt and what the
     recipient received, net of the gas `account` paid when it is the recipient."""
     payee = recipient or account
@@ -201,7 +221,9 @@ def pay_out(task: TaskHandle, payouts: dict[Any, int], burned: int = 0) -> None:
     exactly the payouts."""
     market, task_id = task.market, task.task_id
     deposited = market.getTask(task_id).deposited
-    assert sum(payouts.values()) + burned == deposited, "the hand computation does not add up to the deposits"
+    assert sum(payouts.values()) + burned == deposited, (
+        "the hand computation does not add up to the deposits"
+    )
     owed = {account.address: market.owed(task_id, account) for account in payouts}
     assert owed == {account.address: amount for account, amount in payouts.items()}
     market_before = market.balance

@@ -14,15 +14,34 @@ from eth_utils import keccak
 
 from tests.utils.deploy import deploy_market, register
 from tests.utils.lifecycle import reverts
-from tests.utils.market import PHASE, ROLE, UNBONDING_PERIOD, VERIFIER_BOND, digest, model_commitment, open_task, salt
-from tests.utils.settlement import Actor, Round, claim_measured, copy_of, deadlines_of, finalize_all, play
+from tests.utils.market import (
+    PHASE,
+    ROLE,
+    UNBONDING_PERIOD,
+    VERIFIER_BOND,
+    digest,
+    model_commitment,
+    open_task,
+    salt,
+)
+from tests.utils.settlement import (
+    Actor,
+    Round,
+    claim_measured,
+    copy_of,
+    deadlines_of,
+    finalize_all,
+    play,
+)
 
 NO_ATTACK, CLAIM, CLAIM_TO, WITHDRAW_BOND = 0, 1, 2, 3  # ReentrantClaimer.Attack
 REENTRANT_CALL = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 
 
 @pytest.fixture(scope="module")
-def arena(project, chain, deployer, accounts, initiator, contributors, verifiers, outsider, by_address):
+def arena(
+    project, chain, deployer, accounts, initiator, contributors, verifiers, outsider, by_address
+):
     """A market of its own whose pool is exactly a panel: v0 and two attacker contracts
     (claimer_v, a ReentrantClaimer, and refuser_v, a RevertingReceiver). Two settled tasks with
     attacker contracts among their participants, and a third task in its Commit window.
@@ -48,7 +67,9 @@ def arena(project, chain, deployer, accounts, initiator, contributors, verifiers
     people = {**by_address, claimer_v.address: claimer_v, refuser_v.address: refuser_v}
     c0, c1 = contributors[:2]
     first = open_task(market, chain, initiator, people, label="attack-first")
-    second = open_task(market, chain, initiator, people, label="attack-second", **deadlines_of(first))
+    second = open_task(
+        market, chain, initiator, people, label="attack-second", **deadlines_of(first)
+    )
     play(
         Round(first, [c0, claimer_c, refuser_c], [[2_000, 8_000, 6_000, 4_000]] * 3),
         Round(second, [claimer_c, c1], [[2_000, 7_000, 5_000]] * 3),
@@ -93,7 +114,9 @@ def test_reentrant_claim__reentry_reverts_the_whole_claim(arena, accounts, role,
     owed = {t: market.owed(t, claimer.address) for t in (first, second)}
     assert owed[first] > 0 and owed[second] > 0
     market_before, claimer_before = market.balance, claimer.contract.balance
-    claimer.contract.arm(attack, first if target == "same" else second, False, sender=arena.operator)
+    claimer.contract.arm(
+        attack, first if target == "same" else second, False, sender=arena.operator
+    )
 
     # The nested call hits the guard; its revert bubbles through receive and sendValue.
     with reverts(market.ReentrancyGuardReentrantCall):
@@ -168,7 +191,9 @@ def test_reverting_receiver__own_claim_reverts__entitlement_kept(arena, role):
     assert not market.hasClaimed(task_id, refuser.address)
 
 
-def test_reverting_receiver__blocks_nobody_else__and_can_claim_to_an_eoa(arena, accounts, contributors, verifiers, initiator):
+def test_reverting_receiver__blocks_nobody_else__and_can_claim_to_an_eoa(
+    arena, accounts, contributors, verifiers, initiator
+):
     market = arena.market
     task_id, c0, v0, eoa = arena.first.task_id, contributors[0], verifiers[0], accounts[59]
     refusers = (arena.refuser_c, arena.refuser_v)
@@ -211,8 +236,12 @@ def test_market_receive__from_anyone_but_its_pool__reverts(arena, outsider):
 def test_reveal_model__commitment_copied_by_another_address__reverts(arena, contributors, outsider):
     market, fresh, c0 = arena.market, copy_of(arena.fresh), contributors[0]
     model, secret = fresh.models[c0.address]
-    copied = model_commitment(fresh.chain.chain_id, market.address, fresh.task_id, c0.address, model, secret)
-    market.commitModel(fresh.task_id, copied, value=fresh.params["contributorStake"], sender=outsider)
+    copied = model_commitment(
+        fresh.chain.chain_id, market.address, fresh.task_id, c0.address, model, secret
+    )
+    market.commitModel(
+        fresh.task_id, copied, value=fresh.params["contributorStake"], sender=outsider
+    )
     fresh.after("commit")
     fresh.open_panel(outsider)
 
@@ -223,11 +252,20 @@ def test_reveal_model__commitment_copied_by_another_address__reverts(arena, cont
     assert market.getSubmissions(fresh.task_id, 0, 1)[0].contributor == c0.address
 
 
-def test_reveal_audit__test_set_commitment_copied_by_another_initiator__reverts(arena, chain, outsider, by_address):
+def test_reveal_audit__test_set_commitment_copied_by_another_initiator__reverts(
+    arena, chain, outsider, by_address
+):
     market, fresh = arena.market, copy_of(arena.fresh)
     # The outsider opens a task whose test set commitment is a copy of the fresh task's, and
     # tries to open it with the fresh task's shards (seen in its audit reveal).
-    copycat = open_task(market, chain, outsider, by_address, label="copycat", testSetCommitment=fresh.params["testSetCommitment"])
+    copycat = open_task(
+        market,
+        chain,
+        outsider,
+        by_address,
+        label="copycat",
+        testSetCommitment=fresh.params["testSetCommitment"],
+    )
     copycat.test_set = fresh.test_set
     copycat.draw_audit(outsider)
     with reverts(market.CommitmentMismatch, taskId=copycat.task_id, account=outsider):
@@ -240,7 +278,9 @@ def test_reveal_model__commitment_replayed_elsewhere__reverts(
 ):
     market, fresh, c0 = arena.market, copy_of(arena.fresh), contributors[0]
     model, secret = fresh.models[c0.address]
-    original = model_commitment(fresh.chain.chain_id, market.address, fresh.task_id, c0.address, model, secret)
+    original = model_commitment(
+        fresh.chain.chain_id, market.address, fresh.task_id, c0.address, model, secret
+    )
     if where == "another_task":
         target = market
     else:  # a second deployment, with a task of the same id: only the market address differs
@@ -249,7 +289,9 @@ def test_reveal_model__commitment_replayed_elsewhere__reverts(
         target = other.market
         while target.taskCount() < fresh.task_id - 1:
             open_task(target, chain, initiator, by_address, label="filler")
-    replay = open_task(target, chain, initiator, arena.people, label="replay", **deadlines_of(fresh))
+    replay = open_task(
+        target, chain, initiator, arena.people, label="replay", **deadlines_of(fresh)
+    )
     assert where == "another_task" or replay.task_id == fresh.task_id
     replay.open_audit()
     target.commitModel(replay.task_id, original, value=replay.params["contributorStake"], sender=c0)
@@ -308,12 +350,22 @@ def call(market, task, function, sender):
     t, params, shards = task.task_id, task.params, task.test_set
     return {
         "cancelTask": lambda: market.cancelTask(t, sender=sender),
-        "commitModel": lambda: market.commitModel(t, digest("x"), value=params["contributorStake"], sender=sender),
-        "revealModel": lambda: market.revealModel(t, digest("x"), salt("x"), "store://x", sender=sender),
-        "revealTestSet": lambda: market.revealTestSet(t, shards.commitments, [], [], "store://x", sender=sender),
+        "commitModel": lambda: market.commitModel(
+            t, digest("x"), value=params["contributorStake"], sender=sender
+        ),
+        "revealModel": lambda: market.revealModel(
+            t, digest("x"), salt("x"), "store://x", sender=sender
+        ),
+        "revealTestSet": lambda: market.revealTestSet(
+            t, shards.commitments, [], [], "store://x", sender=sender
+        ),
         "commitScores": lambda: market.commitScores(t, digest("x"), sender=sender),
-        "revealScores": lambda: market.revealScores(t, True, [2_000, 8_000, 6_000], salt("x"), sender=sender),
-        "publishFusedModel": lambda: market.publishFusedModel(t, digest("fused"), "store://fused", sender=sender),
+        "revealScores": lambda: market.revealScores(
+            t, True, [2_000, 8_000, 6_000], salt("x"), sender=sender
+        ),
+        "publishFusedModel": lambda: market.publishFusedModel(
+            t, digest("fused"), "store://fused", sender=sender
+        ),
     }[function]()
 
 
@@ -345,7 +397,9 @@ WRONG_ROLES = [
     "function, phase, who, error, fields",
     [pytest.param(*row, id=f"{row[0]}__by_{row[2]}") for row in WRONG_ROLES],
 )
-def test_role_restricted__wrong_role__reverts(arena, initiator, contributors, verifiers, outsider, function, phase, who, error, fields):
+def test_role_restricted__wrong_role__reverts(
+    arena, initiator, contributors, verifiers, outsider, function, phase, who, error, fields
+):
     market = arena.market
     if phase == "Finalized":
         task = copy_of(arena.first)  # settled in the fixture
@@ -353,7 +407,12 @@ def test_role_restricted__wrong_role__reverts(arena, initiator, contributors, ve
         task = copy_of(arena.fresh)
         task.at(task.chain.pending_timestamp)
         advance(task, phase, contributors, outsider)
-    caller = {"initiator": initiator, "contributor": contributors[0], "verifier": verifiers[0], "outsider": outsider}[who]
+    caller = {
+        "initiator": initiator,
+        "contributor": contributors[0],
+        "verifier": verifiers[0],
+        "outsider": outsider,
+    }[who]
     expected = {"taskId": task.task_id}
     if fields == "caller":
         expected["caller"] = caller.address
@@ -370,13 +429,18 @@ def test_publish_fused_model__records_once_and_only_when_finalized(arena, initia
     market, task = arena.market, copy_of(arena.first)
     fused = digest("fused")
     receipt = market.publishFusedModel(task.task_id, fused, "store://fused", sender=initiator)
-    assert [dict(log.event_arguments) for log in receipt.decode_logs(market.FusedModelPublished)] == [
-        {"taskId": task.task_id, "fusedModelDigest": fused, "uri": "store://fused"}
-    ]
+    assert [
+        dict(log.event_arguments) for log in receipt.decode_logs(market.FusedModelPublished)
+    ] == [{"taskId": task.task_id, "fusedModelDigest": fused, "uri": "store://fused"}]
     assert market.getTask(task.task_id).fusedModelDigest == fused
     with reverts(market.FusedModelAlreadyPublished, taskId=task.task_id, fusedModelDigest=fused):
         market.publishFusedModel(task.task_id, digest("other"), "", sender=initiator)
-    with reverts(market.WrongPhase, taskId=arena.fresh.task_id, current=PHASE["Commit"], required=PHASE["Finalized"]):
+    with reverts(
+        market.WrongPhase,
+        taskId=arena.fresh.task_id,
+        current=PHASE["Commit"],
+        required=PHASE["Finalized"],
+    ):
         market.publishFusedModel(arena.fresh.task_id, fused, "", sender=initiator)
 
 

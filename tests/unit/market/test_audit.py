@@ -29,7 +29,9 @@ def _events(receipt, event):
 # ---------------------------------------------------------------------------- drawAudit
 
 
-def test_draw_audit__after_the_seed_block__a_shards_of_k_from_its_hash(market, chain, create_task, outsider):
+def test_draw_audit__after_the_seed_block__a_shards_of_k_from_its_hash(
+    market, chain, create_task, outsider
+):
     task = create_task(testShards=16, auditShards=5)
     seed_block = task.view().auditSeedBlock
     task.mine()
@@ -37,7 +39,11 @@ def test_draw_audit__after_the_seed_block__a_shards_of_k_from_its_hash(market, c
     receipt = market.drawAudit(task.task_id, sender=outsider)
 
     expected = distinct(
-        seed(chain.blocks[seed_block].hash, chain.chain_id, market.address, task.task_id, AUDIT_TAG), 5, 16
+        seed(
+            chain.blocks[seed_block].hash, chain.chain_id, market.address, task.task_id, AUDIT_TAG
+        ),
+        5,
+        16,
     )
     assert only_event(receipt, market.AuditDrawn) == {"taskId": task.task_id, "auditMask": expected}
     assert task.audit_mask() == expected and len(bits(expected)) == 5 and expected < 1 << 16
@@ -52,7 +58,9 @@ def test_draw_audit__in_the_seed_block__not_ready(market, create_task, outsider)
         market.drawAudit(task.task_id, sender=outsider)
 
 
-def test_draw_audit__256_blocks_after_the_seed_block__last_chance(market, chain, create_task, outsider):
+def test_draw_audit__256_blocks_after_the_seed_block__last_chance(
+    market, chain, create_task, outsider
+):
     task = create_task()
     seed_block = task.view().auditSeedBlock
     task.mine(seed_block + HASH_WINDOW - 1 - chain.blocks.head.number)
@@ -60,18 +68,28 @@ def test_draw_audit__256_blocks_after_the_seed_block__last_chance(market, chain,
     receipt = market.drawAudit(task.task_id, sender=outsider)
 
     assert receipt.block_number == seed_block + HASH_WINDOW
-    expected = distinct(seed(chain.blocks[seed_block].hash, chain.chain_id, market.address, task.task_id, AUDIT_TAG), 2, 8)
+    expected = distinct(
+        seed(
+            chain.blocks[seed_block].hash, chain.chain_id, market.address, task.task_id, AUDIT_TAG
+        ),
+        2,
+        8,
+    )
     assert task.audit_mask() == expected
 
 
-def test_draw_audit__257_blocks_after_the_seed_block__task_void(market, chain, create_task, outsider):
+def test_draw_audit__257_blocks_after_the_seed_block__task_void(
+    market, chain, create_task, outsider
+):
     task = create_task()
     seed_block = task.view().auditSeedBlock
     task.mine(seed_block + HASH_WINDOW - chain.blocks.head.number)
     # Views read the head block (the last one the seed is readable in); the draw lands one later.
     assert task.phase() == "Audit"
 
-    with reverts(market.WrongPhase, taskId=task.task_id, current=PHASE["Void"], required=PHASE["Audit"]):
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE["Void"], required=PHASE["Audit"]
+    ):
         market.drawAudit(task.task_id, sender=outsider)
 
 
@@ -86,7 +104,9 @@ def test_draw_audit__after_the_audit_deadline__reverts(market, create_task, outs
     task = create_task()
     task.mine()
     task.after("audit")
-    with reverts(market.WrongPhase, taskId=task.task_id, current=PHASE["Void"], required=PHASE["Audit"]):
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE["Void"], required=PHASE["Audit"]
+    ):
         market.drawAudit(task.task_id, sender=outsider)
 
 
@@ -108,7 +128,9 @@ def drawn(create_task, outsider):
 
 
 @pytest.mark.parametrize("at_deadline", [False, True], ids=["at_once", "at_audit_deadline"])
-def test_reveal_audit__openings_of_the_audited_shards__recorded_and_commit_opens(market, drawn, at_deadline):
+def test_reveal_audit__openings_of_the_audited_shards__recorded_and_commit_opens(
+    market, drawn, at_deadline
+):
     task = drawn
     if at_deadline:
         task.at_deadline("audit")
@@ -119,7 +141,10 @@ def test_reveal_audit__openings_of_the_audited_shards__recorded_and_commit_opens
     assert _events(receipt, market.ShardRevealed) == [
         {"taskId": task.task_id, "index": i, "digest": task.test_set.digests[i]} for i in bits(mask)
     ]
-    assert only_event(receipt, market.AuditRevealed) == {"taskId": task.task_id, "uri": "ipfs://audit"}
+    assert only_event(receipt, market.AuditRevealed) == {
+        "taskId": task.task_id,
+        "uri": "ipfs://audit",
+    }
     assert market.getShards(task.task_id) == (
         [task.test_set.digests[i] if mask >> i & 1 else ZERO32 for i in range(8)],
         mask,
@@ -131,7 +156,9 @@ def test_reveal_audit__openings_of_the_audited_shards__recorded_and_commit_opens
 def test_reveal_audit__one_second_after_the_audit_deadline__void(market, drawn):
     task = drawn
     task.after("audit")
-    with reverts(market.WrongPhase, taskId=task.task_id, current=PHASE["Void"], required=PHASE["Audit"]):
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE["Void"], required=PHASE["Audit"]
+    ):
         task.reveal_audit()
 
 
@@ -143,12 +170,16 @@ def test_reveal_audit__not_the_initiator__reverts(market, drawn, outsider):
 def test_reveal_audit__before_the_draw__reverts(market, create_task):
     task = create_task()
     with reverts(market.AuditNotDrawn, taskId=task.task_id):
-        market.revealAudit(task.task_id, task.test_set.commitments, [], [], "", sender=task.initiator)
+        market.revealAudit(
+            task.task_id, task.test_set.commitments, [], [], "", sender=task.initiator
+        )
 
 
 def test_reveal_audit__twice__reverts(market, drawn):
     drawn.reveal_audit()
-    with reverts(market.WrongPhase, taskId=drawn.task_id, current=PHASE["Commit"], required=PHASE["Audit"]):
+    with reverts(
+        market.WrongPhase, taskId=drawn.task_id, current=PHASE["Commit"], required=PHASE["Audit"]
+    ):
         drawn.reveal_audit()
 
 
@@ -164,10 +195,14 @@ def test_reveal_audit__commitments_of_another_test_set__reverts(market, drawn):
     other = TestSet.build("other", 8)
     digests, salts = other.openings(drawn.audit_mask())
     with reverts(market.CommitmentMismatch, taskId=drawn.task_id, account=drawn.initiator):
-        market.revealAudit(drawn.task_id, other.commitments, digests, salts, "", sender=drawn.initiator)
+        market.revealAudit(
+            drawn.task_id, other.commitments, digests, salts, "", sender=drawn.initiator
+        )
 
 
-def test_reveal_audit__commitment_made_for_another_initiator__reverts(market, chain, initiator, outsider, by_address):
+def test_reveal_audit__commitment_made_for_another_initiator__reverts(
+    market, chain, initiator, outsider, by_address
+):
     task = open_task(market, chain, initiator, by_address, test_set_owner=outsider)
     task.draw_audit(outsider)
     with reverts(market.CommitmentMismatch, taskId=task.task_id, account=initiator):
@@ -182,12 +217,19 @@ def test_reveal_audit__not_a_opening__reverts(market, drawn, which, given):
     lists[which] = (lists[which] * 2)[:given]
     with reverts(market.ShardCountMismatch, given=given, expected=2):
         market.revealAudit(
-            drawn.task_id, drawn.test_set.commitments, lists["digests"], lists["salts"], "", sender=drawn.initiator
+            drawn.task_id,
+            drawn.test_set.commitments,
+            lists["digests"],
+            lists["salts"],
+            "",
+            sender=drawn.initiator,
         )
 
 
 @pytest.mark.parametrize("mistake", ["shard_not_audited", "wrong_salt", "swapped_order"])
-def test_reveal_audit__opening_does_not_match__reverts_at_the_first_audited_shard(market, drawn, mistake):
+def test_reveal_audit__opening_does_not_match__reverts_at_the_first_audited_shard(
+    market, drawn, mistake
+):
     mask = drawn.audit_mask()
     first, second = bits(mask)
     digests, salts = drawn.test_set.openings(mask)
@@ -200,10 +242,14 @@ def test_reveal_audit__opening_does_not_match__reverts_at_the_first_audited_shar
         digests.reverse()
         salts.reverse()
     with reverts(market.ShardMismatch, taskId=drawn.task_id, index=first):
-        market.revealAudit(drawn.task_id, drawn.test_set.commitments, digests, salts, "", sender=drawn.initiator)
+        market.revealAudit(
+            drawn.task_id, drawn.test_set.commitments, digests, salts, "", sender=drawn.initiator
+        )
 
 
-def test_reveal_audit__shard_committed_with_a_zero_digest__reverts(market, chain, initiator, outsider, by_address):
+def test_reveal_audit__shard_committed_with_a_zero_digest__reverts(
+    market, chain, initiator, outsider, by_address
+):
     zero = TestSet([ZERO32] * 8, TestSet.build("zero", 8).salts)
     task = open_task(market, chain, initiator, by_address, test_set=zero)
     task.draw_audit(outsider)
@@ -220,7 +266,10 @@ def test_void__audit_never_drawn__initiator_gets_the_reward_less_the_burned_forf
     task = create_task()
     task.mine(HASH_WINDOW + 2)  # the head is the seed block + 257
     assert task.phase() == "Void"
-    assert (task.view().burned, market.owed(task.task_id, initiator)) == (FORFEIT, DEFAULT_REWARD - FORFEIT)
+    assert (task.view().burned, market.owed(task.task_id, initiator)) == (
+        FORFEIT,
+        DEFAULT_REWARD - FORFEIT,
+    )
     burned_before = market.totalBurned()
 
     receipt, received = claim_measured(market, task.task_id, initiator)
@@ -229,11 +278,17 @@ def test_void__audit_never_drawn__initiator_gets_the_reward_less_the_burned_forf
     assert only_event(receipt, market.Burned) == {"taskId": task.task_id, "amount": FORFEIT}
     assert market.totalBurned() - burned_before == FORFEIT
     view = task.view()
-    assert (view.paidOut, view.burned, view.deposited) == (DEFAULT_REWARD - FORFEIT, FORFEIT, DEFAULT_REWARD)
+    assert (view.paidOut, view.burned, view.deposited) == (
+        DEFAULT_REWARD - FORFEIT,
+        FORFEIT,
+        DEFAULT_REWARD,
+    )
     assert market.owed(task.task_id, initiator) == 0
 
 
-def test_void__audit_drawn_but_not_revealed__void_after_the_audit_deadline_for_good(market, create_task, outsider):
+def test_void__audit_drawn_but_not_revealed__void_after_the_audit_deadline_for_good(
+    market, create_task, outsider
+):
     task = create_task()
     task.draw_audit(outsider)
     task.at_deadline("audit")

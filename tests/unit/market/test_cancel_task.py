@@ -12,7 +12,9 @@ FORFEIT = DEFAULT_REWARD * FORFEIT_BPS // 10_000
 
 
 @pytest.mark.parametrize("moment", ["audit_not_drawn", "audit_drawn", "commit", "commit_deadline"])
-def test_cancel_task__before_any_commitment__cancels_and_burns_the_forfeit(market, create_task, initiator, moment):
+def test_cancel_task__before_any_commitment__cancels_and_burns_the_forfeit(
+    market, create_task, initiator, moment
+):
     task = create_task()
     if moment != "audit_not_drawn":
         task.draw_audit()
@@ -24,7 +26,10 @@ def test_cancel_task__before_any_commitment__cancels_and_burns_the_forfeit(marke
 
     tx = market.cancelTask(task.task_id, sender=initiator)
 
-    assert only_event(tx, market.TaskCancelled) == {"taskId": task.task_id, "initiator": initiator.address}
+    assert only_event(tx, market.TaskCancelled) == {
+        "taskId": task.task_id,
+        "initiator": initiator.address,
+    }
     assert only_event(tx, market.Burned) == {"taskId": task.task_id, "amount": FORFEIT}
     assert market.totalBurned() - burned_before == FORFEIT
     view = task.view()
@@ -36,7 +41,9 @@ def test_cancel_task__before_any_commitment__cancels_and_burns_the_forfeit(marke
     )
 
 
-def test_cancel_task__claim__pays_back_the_reward_less_the_forfeit(market, create_task, initiator, outsider):
+def test_cancel_task__claim__pays_back_the_reward_less_the_forfeit(
+    market, create_task, initiator, outsider
+):
     task = create_task()
     market.cancelTask(task.task_id, sender=initiator)
     assert market.owed(task.task_id, initiator) == DEFAULT_REWARD - FORFEIT
@@ -49,7 +56,11 @@ def test_cancel_task__claim__pays_back_the_reward_less_the_forfeit(market, creat
     assert list(receipt.decode_logs(market.Burned)) == []  # burned once, by the cancel
     assert market_before - market.balance == DEFAULT_REWARD - FORFEIT
     view = task.view()
-    assert (view.deposited, view.paidOut, view.burned) == (DEFAULT_REWARD, DEFAULT_REWARD - FORFEIT, FORFEIT)
+    assert (view.deposited, view.paidOut, view.burned) == (
+        DEFAULT_REWARD,
+        DEFAULT_REWARD - FORFEIT,
+        FORFEIT,
+    )
 
 
 def test_cancel_task__reward_too_small_to_forfeit__nothing_burned(market, create_task, initiator):
@@ -79,21 +90,27 @@ def test_cancel_task__after_a_commitment__reverts(market, create_task, initiator
     "when, current",
     [("after_commit_deadline", "Reveal"), ("void", "Void")],
 )
-def test_cancel_task__after_the_commit_window_or_void__reverts(market, create_task, initiator, when, current):
+def test_cancel_task__after_the_commit_window_or_void__reverts(
+    market, create_task, initiator, when, current
+):
     task = create_task()
     if when == "after_commit_deadline":
         task.open_audit()
         task.after("commit")
     else:
         task.after("audit")
-    with reverts(market.WrongPhase, taskId=task.task_id, current=PHASE[current], required=PHASE["Commit"]):
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE[current], required=PHASE["Commit"]
+    ):
         market.cancelTask(task.task_id, sender=initiator)
 
 
 def test_cancel_task__twice__reverts(market, create_task, initiator):
     task = create_task()
     market.cancelTask(task.task_id, sender=initiator)
-    with reverts(market.WrongPhase, taskId=task.task_id, current=PHASE["Cancelled"], required=PHASE["Commit"]):
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE["Cancelled"], required=PHASE["Commit"]
+    ):
         market.cancelTask(task.task_id, sender=initiator)
 
 
@@ -101,9 +118,13 @@ def test_cancel_task__then_acting__reverts(market, create_task, initiator, contr
     task = create_task()
     market.cancelTask(task.task_id, sender=initiator)
     task.mine()
-    with reverts(market.WrongPhase, taskId=task.task_id, current=PHASE["Cancelled"], required=PHASE["Audit"]):
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE["Cancelled"], required=PHASE["Audit"]
+    ):
         market.drawAudit(task.task_id, sender=outsider)
-    with reverts(market.WrongPhase, taskId=task.task_id, current=PHASE["Cancelled"], required=PHASE["Commit"]):
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE["Cancelled"], required=PHASE["Commit"]
+    ):
         task.commit(contributors[0])
 
 

@@ -16,7 +16,14 @@ def scored(market, chain, initiator, contributors, outsider, by_address):
     member (in draw order) is dishonest."""
     task = open_task(market, chain, initiator, by_address, label="claim", panelSize=5)
     honest = [2_000, 8_000, 6_000, 4_000]
-    play(Round(task, contributors[:4], [honest] * 4 + [[2_000, 2_000, 6_000, 4_000]], hidden=[contributors[3]]))
+    play(
+        Round(
+            task,
+            contributors[:4],
+            [honest] * 4 + [[2_000, 2_000, 6_000, 4_000]],
+            hidden=[contributors[3]],
+        )
+    )
     return task
 
 
@@ -87,7 +94,12 @@ def test_claim__owed_nothing__reverts(settled, roles, role):
 def test_claim__before_settlement__reverts(scored, roles, moment, phase, role):
     task, account = copy_of(scored), roles[role]
     getattr(task, moment)("scoreReveal")
-    with reverts(task.market.WrongPhase, taskId=task.task_id, current=PHASE[phase], required=PHASE["Finalized"]):
+    with reverts(
+        task.market.WrongPhase,
+        taskId=task.task_id,
+        current=PHASE[phase],
+        required=PHASE["Finalized"],
+    ):
         task.market.claim(task.task_id, sender=account)
     assert task.market.owed(task.task_id, account) == 0
 
@@ -97,7 +109,12 @@ def test_claim__in_an_open_task__reverts(create_task, initiator, phase):
     task = create_task()
     if phase == "Commit":
         task.open_audit()
-    with reverts(task.market.WrongPhase, taskId=task.task_id, current=PHASE[phase], required=PHASE["Finalized"]):
+    with reverts(
+        task.market.WrongPhase,
+        taskId=task.task_id,
+        current=PHASE[phase],
+        required=PHASE["Finalized"],
+    ):
         task.market.claim(task.task_id, sender=initiator)
 
 
@@ -109,7 +126,12 @@ def test_claim__no_such_task__reverts(market, initiator):
 
 
 def test_claim_to__recipient__receives_exactly_what_is_owed(settled, roles, accounts):
-    market, task_id, account, recipient = settled.market, settled.task_id, roles["verifier"], accounts[50]
+    market, task_id, account, recipient = (
+        settled.market,
+        settled.task_id,
+        roles["verifier"],
+        accounts[50],
+    )
     owed = market.owed(task_id, account)
     account_before = account.balance
 

@@ -35,7 +35,9 @@ def test_commit_model__in_commit__records_contributor_and_stake(market, committi
     tx = task.commit(alice)
 
     model, secret = task.models[alice.address]
-    commitment = model_commitment(task.chain.chain_id, market.address, task.task_id, alice.address, model, secret)
+    commitment = model_commitment(
+        task.chain.chain_id, market.address, task.task_id, alice.address, model, secret
+    )
     assert only_event(tx, market.ModelCommitted) == {
         "taskId": task.task_id,
         "contributor": alice.address,
@@ -49,7 +51,9 @@ def test_commit_model__in_commit__records_contributor_and_stake(market, committi
     assert alice.balance == alice_before - STAKE - tx.total_fees_paid
 
 
-def test_commit_model__several_contributors__counted_and_deposited(market, committing, contributors):
+def test_commit_model__several_contributors__counted_and_deposited(
+    market, committing, contributors
+):
     for contributor in contributors[:3]:
         committing.commit(contributor)
 
@@ -71,14 +75,21 @@ def test_commit_model__at_commit_deadline__accepted(market, committing, contribu
 
 def test_commit_model__one_second_after_commit_deadline__reverts(market, committing, contributors):
     committing.after("commit")
-    with reverts(market.WrongPhase, taskId=committing.task_id, current=PHASE["Reveal"], required=PHASE["Commit"]):
+    with reverts(
+        market.WrongPhase,
+        taskId=committing.task_id,
+        current=PHASE["Reveal"],
+        required=PHASE["Commit"],
+    ):
         committing.commit(contributors[0])
 
 
 def test_commit_model__before_the_audit_is_revealed__reverts(market, create_task, contributors):
     task = create_task()
     task.draw_audit()
-    with reverts(market.WrongPhase, taskId=task.task_id, current=PHASE["Audit"], required=PHASE["Commit"]):
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE["Audit"], required=PHASE["Commit"]
+    ):
         task.commit(contributors[0])
 
 
@@ -101,7 +112,12 @@ def test_commit_model__initiator__reverts(market, committing, initiator):
 def test_commit_model__twice__reverts(market, committing, contributors):
     account = contributors[0]
     committing.commit(account)
-    with reverts(market.AlreadyParticipant, taskId=committing.task_id, account=account, role=ROLE["Contributor"]):
+    with reverts(
+        market.AlreadyParticipant,
+        taskId=committing.task_id,
+        account=account,
+        role=ROLE["Contributor"],
+    ):
         committing.commit(account, label="second-model")
 
 
@@ -140,13 +156,17 @@ def test_commit_model__copied_commitment__accepted_but_never_opens_for_the_copie
     assert market.getSubmissions(task.task_id, 0, 10)[0].contributor == alice.address
 
 
-def test_commit_model__commitment_of_another_task__never_opens(market, chain, create_task, contributors, outsider):
+def test_commit_model__commitment_of_another_task__never_opens(
+    market, chain, create_task, contributors, outsider
+):
     first, second = create_task(label="first"), create_task(label="second")
     first.open_audit()
     second.open_audit()
     alice = contributors[0]
     model, secret = digest("model"), salt("model")
-    for_first = model_commitment(chain.chain_id, market.address, first.task_id, alice.address, model, secret)
+    for_first = model_commitment(
+        chain.chain_id, market.address, first.task_id, alice.address, model, secret
+    )
     market.commitModel(first.task_id, for_first, value=STAKE, sender=alice)
     market.commitModel(second.task_id, for_first, value=STAKE, sender=alice)
     second.after("commit")
@@ -170,7 +190,9 @@ def test_commit_model__commitment_of_another_deployment__never_opens(
     there.open_audit()
     alice = contributors[0]
     model, secret = digest("model"), salt("model")
-    for_here = model_commitment(chain.chain_id, market.address, here.task_id, alice.address, model, secret)
+    for_here = model_commitment(
+        chain.chain_id, market.address, here.task_id, alice.address, model, secret
+    )
     market.commitModel(here.task_id, for_here, value=STAKE, sender=alice)
     other.market.commitModel(there.task_id, for_here, value=STAKE, sender=alice)
     there.after("commit")

@@ -36,7 +36,9 @@ def params_at(chain, market, initiator):
 
     def make(now, **overrides):
         shards = TestSet.build("create", overrides.get("testShards", 8))
-        return default_params(now, shards.commitment(chain.chain_id, market.address, initiator.address), **overrides)
+        return default_params(
+            now, shards.commitment(chain.chain_id, market.address, initiator.address), **overrides
+        )
 
     return make
 
@@ -66,7 +68,12 @@ def test_create_task__valid_params__stores_every_field(market, initiator, now, p
         False,
         False,
     )
-    assert (task.panelSeedBlock, task.panelRequestBlock, task.poolSizeAtRequest, task.panelDrawn) == (0, 0, 0, 0)
+    assert (
+        task.panelSeedBlock,
+        task.panelRequestBlock,
+        task.poolSizeAtRequest,
+        task.panelDrawn,
+    ) == (0, 0, 0, 0)
     assert task.fusedModelDigest == ZERO32
     assert (task.deposited, task.paidOut, task.burned) == (DEFAULT_REWARD, 0, 0)
     assert tuple(task.settlement) == (0,) * 13 + (False,)
@@ -74,7 +81,9 @@ def test_create_task__valid_params__stores_every_field(market, initiator, now, p
     assert market.taskSeed(1) == ZERO32
 
 
-def test_create_task__valid_params__emits_task_created_and_returns_id(market, initiator, now, params_at):
+def test_create_task__valid_params__emits_task_created_and_returns_id(
+    market, initiator, now, params_at
+):
     params = params_at(now)
 
     tx = create(market, params, initiator, uri="ipfs://spec-cid")
@@ -90,7 +99,9 @@ def test_create_task__valid_params__emits_task_created_and_returns_id(market, in
     }
 
 
-def test_create_task__two_tasks__ids_count_up_and_rewards_are_escrowed(market, initiator, now, params_at):
+def test_create_task__two_tasks__ids_count_up_and_rewards_are_escrowed(
+    market, initiator, now, params_at
+):
     market_before, initiator_before = market.balance, initiator.balance
     assert market.taskCount() == 0
 
@@ -100,7 +111,10 @@ def test_create_task__two_tasks__ids_count_up_and_rewards_are_escrowed(market, i
     assert (first.return_value, second.return_value) == (1, 2)
     assert market.taskCount() == 2
     assert market.balance == market_before + 3 * 10**17 + 5
-    assert initiator.balance == initiator_before - 3 * 10**17 - 5 - first.total_fees_paid - second.total_fees_paid
+    assert (
+        initiator.balance
+        == initiator_before - 3 * 10**17 - 5 - first.total_fees_paid - second.total_fees_paid
+    )
     assert (market.getTask(1).reward, market.getTask(2).reward) == (3 * 10**17, 5)
 
 
@@ -125,21 +139,40 @@ def test_create_task__each_limit_at_its_upper_bound__accepted(market, initiator,
         SHARDS_CAP,
         SHARDS_CAP - 1,
     )
-    assert (stored.verifierFeeBps, stored.baselineScore, stored.toleranceBps) == (10_000, 10_000, 10_000)
+    assert (stored.verifierFeeBps, stored.baselineScore, stored.toleranceBps) == (
+        10_000,
+        10_000,
+        10_000,
+    )
     assert market.getShards(1) == ([ZERO32] * SHARDS_CAP, 0)
 
 
 def test_create_task__each_limit_at_its_lower_bound__accepted(market, initiator, now, params_at):
     create(
         market,
-        params_at(now, maxContributors=1, contributorStake=1, panelSize=3, testShards=2, auditShards=1,
-                  verifierFeeBps=0, baselineScore=0, toleranceBps=0),
+        params_at(
+            now,
+            maxContributors=1,
+            contributorStake=1,
+            panelSize=3,
+            testShards=2,
+            auditShards=1,
+            verifierFeeBps=0,
+            baselineScore=0,
+            toleranceBps=0,
+        ),
         initiator,
         reward=1,
     )
 
     stored = market.getTask(1).params
-    assert (stored.maxContributors, stored.contributorStake, stored.panelSize, stored.testShards, stored.auditShards) == (
+    assert (
+        stored.maxContributors,
+        stored.contributorStake,
+        stored.panelSize,
+        stored.testShards,
+        stored.auditShards,
+    ) == (
         1,
         1,
         3,
@@ -154,7 +187,9 @@ def test_create_task__every_deadline_at_its_earliest__accepted(market, initiator
     create(market, params_at(now, **deadlines), initiator)
 
     stored = market.getTask(1).params
-    assert [getattr(stored, name) for name in DEADLINE_FIELDS] == [now + k * MIN_WINDOW for k in range(1, 7)]
+    assert [getattr(stored, name) for name in DEADLINE_FIELDS] == [
+        now + k * MIN_WINDOW for k in range(1, 7)
+    ]
 
 
 def test_create_task__largest_reward__accepted(market, accounts, now, params_at):
@@ -209,7 +244,14 @@ def test_create_task__bad_panel_size__reverts(market, initiator, now, params_at,
 @pytest.mark.parametrize(
     "shards, audit",
     [(0, 1), (1, 1), (33, 1), (8, 0), (8, 8), (8, 9)],
-    ids=["no_shard", "one_shard", "above_cap", "no_audit", "all_audited", "more_audited_than_shards"],
+    ids=[
+        "no_shard",
+        "one_shard",
+        "above_cap",
+        "no_audit",
+        "all_audited",
+        "more_audited_than_shards",
+    ],
 )
 def test_create_task__bad_shards__reverts(market, initiator, now, params_at, shards, audit):
     with reverts(market.InvalidShards, testShards=shards, auditShards=audit):
@@ -223,7 +265,9 @@ def test_create_task__bps_above_10000__reverts(market, initiator, now, params_at
 
 
 @pytest.mark.parametrize("index", range(6), ids=DEADLINE_FIELDS)
-def test_create_task__deadline_one_second_before_earliest__reverts(market, initiator, now, params_at, index):
+def test_create_task__deadline_one_second_before_earliest__reverts(
+    market, initiator, now, params_at, index
+):
     params = params_at(now)
     earliest = (now if index == 0 else params[DEADLINE_FIELDS[index - 1]]) + MIN_WINDOW
     params[DEADLINE_FIELDS[index]] = earliest - 1
@@ -238,7 +282,9 @@ def test_create_task__deadline_one_second_before_earliest__reverts(market, initi
 def test_create_task__parent_with_published_fused_model__accepted(
     market, chain, initiator, contributors, outsider, params_at, by_address
 ):
-    parent = finish_round(open_task(market, chain, initiator, by_address, label="parent"), contributors[0], outsider)
+    parent = finish_round(
+        open_task(market, chain, initiator, by_address, label="parent"), contributors[0], outsider
+    )
 
     tx = create(market, params_at(chain.pending_timestamp, parentTaskId=parent.task_id), initiator)
 
@@ -255,7 +301,9 @@ def test_create_task__parent_does_not_exist__reverts(market, initiator, now, par
 def test_create_task__parent_of_another_initiator__reverts(
     market, chain, initiator, contributors, outsider, params_at, by_address
 ):
-    parent = finish_round(open_task(market, chain, outsider, by_address, label="parent"), contributors[0], initiator)
+    parent = finish_round(
+        open_task(market, chain, outsider, by_address, label="parent"), contributors[0], initiator
+    )
 
     with reverts(market.InvalidParent, parentTaskId=parent.task_id):
         create(market, params_at(chain.pending_timestamp, parentTaskId=parent.task_id), initiator)

@@ -41,8 +41,20 @@ BURNED = FEE_POT - 3 * FEE_PER_VERIFIER  # 2 wei: dust of a pot that holds slash
 INITIATOR_REFUND = REWARD + SLASHED - sum(REWARDS) - 3 * FEE_PER_VERIFIER - BURNED
 assert (BURNED, INITIATOR_REFUND) == (2, 1)  # the initiator gets the pool's dust only
 MAIN_SETTLEMENT = (
-    15_000, 2_000, 2_000, BASIS["Test"], POOL, sum(REWARDS), FEE_PER_VERIFIER, 3, 5, 5, SLASHED, BURNED,
-    INITIATOR_REFUND, False,
+    15_000,
+    2_000,
+    2_000,
+    BASIS["Test"],
+    POOL,
+    sum(REWARDS),
+    FEE_PER_VERIFIER,
+    3,
+    5,
+    5,
+    SLASHED,
+    BURNED,
+    INITIATOR_REFUND,
+    False,
 )
 
 # Even count: p4 does not reveal; the median is the floor of the mean of the two middle scores.
@@ -77,7 +89,9 @@ def tasks(market, chain, initiator, contributors, verifiers, outsider, by_addres
         Round(silent, contributors[:3], [[5_000] * 4] * 3, withheld=[0, 1, 2]),
         Round(flat, contributors[:2], [[1_000, 1_000, 500]] * 3),
         Round(even, contributors[:1], columns(EVEN_SCORES), withheld=[4]),
-        Round(dissent, contributors[:1], columns(DISSENT_SCORES), available=[True] * 3 + [False] * 2),
+        Round(
+            dissent, contributors[:1], columns(DISSENT_SCORES), available=[True] * 3 + [False] * 2
+        ),
     )
     return {"main": main, "silent": silent, "flat": flat, "even": even, "dissent": dissent}
 
@@ -106,13 +120,23 @@ def test_finalize__zero_steps__reverts(main, outsider):
 
 def test_finalize__at_score_reveal_deadline__reverts(main, outsider):
     main.at_deadline("scoreReveal")
-    with reverts(main.market.WrongPhase, taskId=main.task_id, current=PHASE["ScoreReveal"], required=PHASE["Finalizing"]):
+    with reverts(
+        main.market.WrongPhase,
+        taskId=main.task_id,
+        current=PHASE["ScoreReveal"],
+        required=PHASE["Finalizing"],
+    ):
         main.finalize(outsider)
 
 
 def test_finalize__after_done__reverts(main, outsider):
     finalize_all(main, outsider)
-    with reverts(main.market.WrongPhase, taskId=main.task_id, current=PHASE["Finalized"], required=PHASE["Finalizing"]):
+    with reverts(
+        main.market.WrongPhase,
+        taskId=main.task_id,
+        current=PHASE["Finalized"],
+        required=PHASE["Finalizing"],
+    ):
         main.finalize(outsider)
 
 
@@ -134,7 +158,9 @@ def test_finalize__one_step_per_call__one_step_per_model_then_per_submission(mai
 
 
 @pytest.mark.parametrize("max_steps", [1, 2, 4, 5, 6, 1_000], ids=lambda n: f"max_steps_{n}")
-def test_finalize__any_batch_size__same_settlement(main, contributors, initiator, outsider, max_steps):
+def test_finalize__any_batch_size__same_settlement(
+    main, contributors, initiator, outsider, max_steps
+):
     panel = main.panel()
 
     receipts = finalize_all(main, outsider, max_steps)
@@ -145,11 +171,16 @@ def test_finalize__any_batch_size__same_settlement(main, contributors, initiator
     assert [market.owed(task_id, c) for c in contributors[:4]] == [CS + r for r in REWARDS]
     assert [market.owed(task_id, m) for m in panel] == [FEE_PER_VERIFIER] * 3 + [0, 0]
     assert market.owed(task_id, initiator) == INITIATOR_REFUND
-    scored = [(log["submissionIndex"], log["medianScore"], log["weight"]) for log in logs_of(receipts, market.SubmissionScored)]
+    scored = [
+        (log["submissionIndex"], log["medianScore"], log["weight"])
+        for log in logs_of(receipts, market.SubmissionScored)
+    ]
     assert scored == list(zip(range(4), MAIN_MEDIANS, MAIN_WEIGHTS, strict=True))
 
 
-def test_finalize__nobody_revealed_scores__done_in_one_call_and_every_member_slashed(tasks, pool, outsider):
+def test_finalize__nobody_revealed_scores__done_in_one_call_and_every_member_slashed(
+    tasks, pool, outsider
+):
     silent = copy_of(tasks["silent"])
     panel = silent.panel()
     silent.after("scoreReveal")
@@ -158,15 +189,32 @@ def test_finalize__nobody_revealed_scores__done_in_one_call_and_every_member_sla
 
     assert receipt.return_value is True
     market = silent.market
-    assert logs_of([receipt], market.BasisFixed) == [{"taskId": silent.task_id, "basis": BASIS["Audit"], "countedVerifiers": 0}]
-    assert logs_of([receipt], market.BaselineFixed) == [{"taskId": silent.task_id, "startMedian": 0, "baseline": 1_000}]
+    assert logs_of([receipt], market.BasisFixed) == [
+        {"taskId": silent.task_id, "basis": BASIS["Audit"], "countedVerifiers": 0}
+    ]
+    assert logs_of([receipt], market.BaselineFixed) == [
+        {"taskId": silent.task_id, "startMedian": 0, "baseline": 1_000}
+    ]
     assert logs_of([receipt], market.SubmissionScored) == []
     assert logs_of([receipt], pool.VerifierSlashed) == [
         {"taskId": silent.task_id, "member": m.address, "amount": SLASH_AMOUNT} for m in panel
     ]
     # Nobody honest, nobody paid by weight: the slashed bonds are burned; the reward goes back.
     assert settlement_of(silent) == (
-        0, 0, 1_000, BASIS["Audit"], POOL + 3 * SLASH_AMOUNT, 0, 0, 0, 0, 0, 3 * SLASH_AMOUNT, 3 * SLASH_AMOUNT, REWARD, False
+        0,
+        0,
+        1_000,
+        BASIS["Audit"],
+        POOL + 3 * SLASH_AMOUNT,
+        0,
+        0,
+        0,
+        0,
+        0,
+        3 * SLASH_AMOUNT,
+        3 * SLASH_AMOUNT,
+        REWARD,
+        False,
     )
 
 
@@ -181,7 +229,20 @@ def test_finalize__no_weight_above_the_start__one_step_per_model(tasks, outsider
     assert done == [False, False, True]
     fee_each = FEE // 3
     assert settlement_of(flat) == (
-        0, 1_000, 1_000, BASIS["Test"], POOL, 0, fee_each, 3, 3, 3, 0, 0, POOL + FEE - 3 * fee_each, False
+        0,
+        1_000,
+        1_000,
+        BASIS["Test"],
+        POOL,
+        0,
+        fee_each,
+        3,
+        3,
+        3,
+        0,
+        0,
+        POOL + FEE - 3 * fee_each,
+        False,
     )
 
 
@@ -194,8 +255,12 @@ def test_finalize__basis_baseline_and_each_submission__emitted(main, pool, outsi
     receipts = finalize_all(main, outsider, 1)
 
     market, task_id = main.market, main.task_id
-    assert logs_of(receipts, market.BasisFixed) == [{"taskId": task_id, "basis": BASIS["Test"], "countedVerifiers": 5}]
-    assert logs_of(receipts, market.BaselineFixed) == [{"taskId": task_id, "startMedian": 2_000, "baseline": 2_000}]
+    assert logs_of(receipts, market.BasisFixed) == [
+        {"taskId": task_id, "basis": BASIS["Test"], "countedVerifiers": 5}
+    ]
+    assert logs_of(receipts, market.BaselineFixed) == [
+        {"taskId": task_id, "startMedian": 2_000, "baseline": 2_000}
+    ]
     assert logs_of(receipts, market.SubmissionScored) == [
         {"taskId": task_id, "submissionIndex": i, "medianScore": m, "weight": w}
         for i, (m, w) in enumerate(zip(MAIN_MEDIANS, MAIN_WEIGHTS, strict=True))
@@ -205,7 +270,9 @@ def test_finalize__basis_baseline_and_each_submission__emitted(main, pool, outsi
         {"taskId": task_id, "member": panel[4].address, "amount": SLASH_AMOUNT},
     ]
     assert logs_of(receipts, market.Burned) == [{"taskId": task_id, "amount": BURNED}]
-    assert logs_of(receipts, market.TaskFinalized) == [{"taskId": task_id, "settlement": list(MAIN_SETTLEMENT)}]
+    assert logs_of(receipts, market.TaskFinalized) == [
+        {"taskId": task_id, "settlement": list(MAIN_SETTLEMENT)}
+    ]
     assert [v.medianScore for v in market.getSubmissions(task_id, 0, 10)] == MAIN_MEDIANS
 
 
@@ -215,14 +282,30 @@ def test_finalize__dishonest_members__each_emitted_once_with_first_offence(main,
     receipts = finalize_all(main, outsider, 1)
 
     assert logs_of(receipts, main.market.VerifierDishonest) == [
-        {"taskId": main.task_id, "verifier": panel[3].address, "scoreIndex": 2, "score": 7_201, "medianScore": 7_000},
-        {"taskId": main.task_id, "verifier": panel[4].address, "scoreIndex": 3, "score": 4_799, "medianScore": 5_000},
+        {
+            "taskId": main.task_id,
+            "verifier": panel[3].address,
+            "scoreIndex": 2,
+            "score": 7_201,
+            "medianScore": 7_000,
+        },
+        {
+            "taskId": main.task_id,
+            "verifier": panel[4].address,
+            "scoreIndex": 3,
+            "score": 4_799,
+            "medianScore": 5_000,
+        },
     ]
     views = main.market.getPanel(main.task_id)
-    assert [(v.counted, v.honest, v.slashed) for v in views] == [(True, True, False)] * 3 + [(True, False, True)] * 2
+    assert [(v.counted, v.honest, v.slashed) for v in views] == [(True, True, False)] * 3 + [
+        (True, False, True)
+    ] * 2
 
 
-def test_finalize__start_model_outside_tolerance__flags_the_member(market, chain, initiator, contributors, outsider, by_address):
+def test_finalize__start_model_outside_tolerance__flags_the_member(
+    market, chain, initiator, contributors, outsider, by_address
+):
     task = open_task(market, chain, initiator, by_address)
     play(Round(task, contributors[:1], [[2_000, 6_000], [2_000, 6_000], [2_500, 6_000]]))
     panel = task.panel()
@@ -230,7 +313,13 @@ def test_finalize__start_model_outside_tolerance__flags_the_member(market, chain
     receipts = finalize_all(task, outsider)
 
     assert logs_of(receipts, market.VerifierDishonest) == [
-        {"taskId": task.task_id, "verifier": panel[2].address, "scoreIndex": 0, "score": 2_500, "medianScore": 2_000}
+        {
+            "taskId": task.task_id,
+            "verifier": panel[2].address,
+            "scoreIndex": 0,
+            "score": 2_500,
+            "medianScore": 2_000,
+        }
     ]
 
 
@@ -245,12 +334,18 @@ def test_finalize__even_count__floor_of_the_middle_two(tasks, outsider):
     views = even.market.getPanel(even.task_id)
     # p2 (9000) is 2000 off; p4 never revealed: both slashed. Three of the four stand behind 7000.
     assert [(v.revealed, v.honest, v.slashed) for v in views] == [
-        (True, True, False), (True, True, False), (True, False, True), (True, True, False), (False, False, True)
+        (True, True, False),
+        (True, True, False),
+        (True, False, True),
+        (True, True, False),
+        (False, False, True),
     ]
     assert [v.member for v in views] == [m.address for m in panel]
 
 
-def test_finalize__dissenting_members__neither_counted_nor_slashed_nor_paid(tasks, initiator, outsider):
+def test_finalize__dissenting_members__neither_counted_nor_slashed_nor_paid(
+    tasks, initiator, outsider
+):
     dissent = copy_of(tasks["dissent"])
     panel = dissent.panel()
 
@@ -262,8 +357,16 @@ def test_finalize__dissenting_members__neither_counted_nor_slashed_nor_paid(task
         (True, True, True, False)
     ] * 3 + [(False, False, False, False)] * 2
     settlement = market.getTask(task_id).settlement
-    assert (settlement.basis, settlement.countedVerifiers, settlement.revealedVerifiers, settlement.slashed) == (
-        BASIS["Test"], 3, 5, 0,
+    assert (
+        settlement.basis,
+        settlement.countedVerifiers,
+        settlement.revealedVerifiers,
+        settlement.slashed,
+    ) == (
+        BASIS["Test"],
+        3,
+        5,
+        0,
     )
     assert [market.owed(task_id, m) for m in panel] == [FEE // 3] * 3 + [0, 0]
 
@@ -277,7 +380,9 @@ def test_finalize__dissenting_members__neither_counted_nor_slashed_nor_paid(task
         pytest.param(4, False, (3, 4_799, 5_000), id="tolerance_plus_1_below__dishonest"),
     ],
 )
-def test_finalize__distance_from_median__honest_within_tolerance(main, outsider, index, honest, first_offence):
+def test_finalize__distance_from_median__honest_within_tolerance(
+    main, outsider, index, honest, first_offence
+):
     member = main.panel()[index]
 
     receipts = finalize_all(main, outsider)

@@ -23,9 +23,7 @@ from tests.utils.market import (
     HASH_WINDOW,
     SLASH_AMOUNT,
     VERIFIER_BOND,
-    TestSet,
     bits,
-    digest,
     model_commitment,
     open_task,
     salt,
@@ -39,7 +37,9 @@ START, GOOD, FAIR = 2_000, 8_000, 6_000  # true accuracies: the starting model, 
 
 
 @pytest.fixture(scope="module")
-def arena(project, chain, deployer, accounts, initiator, contributors, verifiers, outsider, by_address):
+def arena(
+    project, chain, deployer, accounts, initiator, contributors, verifiers, outsider, by_address
+):
     deployed = deploy_market(project, deployer)
     honest, sybils = list(verifiers[:3]), list(accounts[44:46])
     register(deployed.pool, honest + sybils)
@@ -58,11 +58,14 @@ def arena(project, chain, deployer, accounts, initiator, contributors, verifiers
 
 
 def new_task(arena, label, **kw):
-    return open_task(arena.market, arena.chain, arena.initiator, arena.people, label=label, panelSize=5, **kw)
+    return open_task(
+        arena.market, arena.chain, arena.initiator, arena.people, label=label, panelSize=5, **kw
+    )
 
 
 def run(arena, *items):
-    """Plays tasks in step. Each item is (task, plan), a plan a dict with: contributors (reveal in order),
+    """Plays tasks in step. Each item is (task, plan), a plan a dict with: contributors (they
+    reveal in this order),
     hidden, scores (member -> list, the start first; a member missing never commits),
     withheld (members that commit and never reveal), votes (member -> available),
     reveal_test_set (default True). Stops inside ScoreReveal."""
@@ -116,19 +119,32 @@ def test_attack__initiator_fills_seats_and_scores_zero__outvoted_and_slashed(are
     lie = [10_000, 0, 0]  # inflate the start, sink the models
     run(
         arena,
-        (honest_task, {"contributors": [c0, c1], "scores": {m: truth for m in arena.honest + arena.sybils}}),
-        (cheat_task, {"contributors": [c0, c1], "scores": {**{m: truth for m in arena.honest}, **{s: lie for s in arena.sybils}}}),
+        (
+            honest_task,
+            {"contributors": [c0, c1], "scores": {m: truth for m in arena.honest + arena.sybils}},
+        ),
+        (
+            cheat_task,
+            {
+                "contributors": [c0, c1],
+                "scores": {**{m: truth for m in arena.honest}, **{s: lie for s in arena.sybils}},
+            },
+        ),
     )
 
     pool = R - F  # weights 6000 and 4000 over the start's 2000 in both tasks
     contributors_paid = [CS + pool * 6_000 // 10_000, CS + pool * 4_000 // 10_000]
     for task in (honest_task, cheat_task):
-        assert [owed(task, c) for c in (c0, c1)] == contributors_paid  # honest contributors lose nothing
+        assert [
+            owed(task, c) for c in (c0, c1)
+        ] == contributors_paid  # honest contributors lose nothing
     # Honest: the cheater's two seats earn two fee shares of five.
     honest_net = -R + owed(honest_task, arena.initiator, *arena.sybils)
     assert honest_net == -R + 2 * (F // 5)
     # Cheat: outvoted three to two, both seats flagged and slashed; their slashes go to h0..h2.
-    cheat_net = -R + owed(cheat_task, arena.initiator, *arena.sybils) - slashed(arena, *arena.sybils)
+    cheat_net = (
+        -R + owed(cheat_task, arena.initiator, *arena.sybils) - slashed(arena, *arena.sybils)
+    )
     assert cheat_net == -R - 2 * SLASH_AMOUNT
     assert cheat_net - honest_net == -140_000_000_000_000_000  # 0.14 ETH worse
     fee_pot = F + 2 * SLASH_AMOUNT
@@ -136,7 +152,9 @@ def test_attack__initiator_fills_seats_and_scores_zero__outvoted_and_slashed(are
 
 
 @pytest.mark.parametrize("how", ["an_honest_member_absent", "test_set_served_to_one_honest_member"])
-def test_attack__cheater_seats_hold_half_the_counted_members__contested_the_reward_burned(arena, how):
+def test_attack__cheater_seats_hold_half_the_counted_members__contested_the_reward_burned(
+    arena, how
+):
     """v1: holding half of an even panel, the initiator got its reward back plus the honest
     verifier's stake. v2: panels are odd; half of the counted members needs honest members
     excluded, by absence, or by serving the test set to a chosen few (the others vote
@@ -153,13 +171,29 @@ def test_attack__cheater_seats_hold_half_the_counted_members__contested_the_rewa
         left_out = {"votes": {h1: False, h2: False}}
     run(
         arena,
-        (honest_task, {"contributors": [c0, c1], "scores": {m: truth for m in arena.honest + arena.sybils}, **left_out}),
-        (cheat_task, {"contributors": [c0, c1], "scores": {h0: truth, h1: truth, h2: truth, **{s: lie for s in arena.sybils}}, **left_out}),
+        (
+            honest_task,
+            {
+                "contributors": [c0, c1],
+                "scores": {m: truth for m in arena.honest + arena.sybils},
+                **left_out,
+            },
+        ),
+        (
+            cheat_task,
+            {
+                "contributors": [c0, c1],
+                "scores": {h0: truth, h1: truth, h2: truth, **{s: lie for s in arena.sybils}},
+                **left_out,
+            },
+        ),
     )
 
     settlement = arena.market.getTask(cheat_task.task_id).settlement
     assert settlement.contested
-    cheat_net = -R + owed(cheat_task, arena.initiator, *arena.sybils) - slashed(arena, *arena.sybils)
+    cheat_net = (
+        -R + owed(cheat_task, arena.initiator, *arena.sybils) - slashed(arena, *arena.sybils)
+    )
     assert cheat_net == -R  # nothing back: the reward is burned
     honest_net = -R + owed(honest_task, arena.initiator, *arena.sybils)
     assert honest_net > cheat_net
@@ -167,14 +201,20 @@ def test_attack__cheater_seats_hold_half_the_counted_members__contested_the_rewa
     # cheater the whole reward (docs/threat-model.md).
     assert [owed(cheat_task, c) for c in (c0, c1)] == [CS, CS]
     burned = R + (SLASH_AMOUNT if how == "an_honest_member_absent" else 0)
-    pay_out(cheat_task, {c0: CS, c1: CS, arena.initiator: 0, **{m: 0 for m in arena.honest + arena.sybils}}, burned=burned)
+    pay_out(
+        cheat_task,
+        {c0: CS, c1: CS, arena.initiator: 0, **{m: 0 for m in arena.honest + arena.sybils}},
+        burned=burned,
+    )
 
 
 # ------------------------------------------------------------------ the test set
 
 
 @pytest.mark.parametrize("junk", [True, False], ids=["with_junk_models", "abandoned"])
-def test_attack__initiator_withholds_the_test_set__paid_by_audit_scores_junk_earns_nothing(arena, junk):
+def test_attack__initiator_withholds_the_test_set__paid_by_audit_scores_junk_earns_nothing(
+    arena, junk
+):
     """v1: the initiator seeded the task with junk models of its own, never revealed the test
     set and got 83-100% back through the equal split. v2: the panel scores on the audit shards;
     junk earns nothing and the initiator recovers what it would have paid honestly."""
@@ -186,13 +226,22 @@ def test_attack__initiator_withholds_the_test_set__paid_by_audit_scores_junk_ear
     audit_scores = [START, FAIR] + ([500] if junk else [])  # c0's model, then the junk
     run(
         arena,
-        (honest_task, {"contributors": [c0, *cheater_contributors], "scores": {m: audit_scores for m in members}}),
-        (cheat_task, {
-            "contributors": [c0, *cheater_contributors],
-            "scores": {m: audit_scores for m in members},
-            "votes": {m: False for m in members},
-            "reveal_test_set": False,
-        }),
+        (
+            honest_task,
+            {
+                "contributors": [c0, *cheater_contributors],
+                "scores": {m: audit_scores for m in members},
+            },
+        ),
+        (
+            cheat_task,
+            {
+                "contributors": [c0, *cheater_contributors],
+                "scores": {m: audit_scores for m in members},
+                "votes": {m: False for m in members},
+                "reveal_test_set": False,
+            },
+        ),
     )
 
     assert arena.market.getTask(cheat_task.task_id).settlement.basis == 1  # Audit
@@ -200,7 +249,9 @@ def test_attack__initiator_withholds_the_test_set__paid_by_audit_scores_junk_ear
     stakes_in = CS * len(cheater_contributors)
     honest_net = -R - stakes_in + owed(honest_task, *cheater)
     cheat_net = -R - stakes_in + owed(cheat_task, *cheater)
-    assert cheat_net == honest_net == -R + 2 * (F // 5)  # no better than revealing; junk: stake back only
+    assert (
+        cheat_net == honest_net == -R + 2 * (F // 5)
+    )  # no better than revealing; junk: stake back only
     assert owed(cheat_task, c0) == owed(honest_task, c0) == CS + (R - F)  # c0 takes the whole pool
 
 
@@ -232,7 +283,13 @@ def test_attack__initiator_re_rolls_the_audit__each_roll_costs_the_forfeit(arena
     task = new_task(arena, f"grind-{how}", testShards=16, auditShards=4)
     seed_block = task.view().auditSeedBlock
     task.mine()
-    would_draw = distinct(seed(chain.blocks[seed_block].hash, chain.chain_id, market.address, task.task_id, AUDIT_TAG), 4, 16)
+    would_draw = distinct(
+        seed(
+            chain.blocks[seed_block].hash, chain.chain_id, market.address, task.task_id, AUDIT_TAG
+        ),
+        4,
+        16,
+    )
     assert len(bits(would_draw)) == 4  # the initiator knows its audit before anyone draws it
     if how == "cancel":
         market.cancelTask(task.task_id, sender=arena.initiator)
@@ -253,7 +310,9 @@ def test_attack__seat_squatter_never_scores__slashed_no_equal_split(arena):
     c0, c1 = arena.contributors[:2]
     task = new_task(arena, "squatter")
     truth = [START, GOOD, FAIR]
-    run(arena, (task, {"contributors": [c0, c1], "scores": {m: truth for m in arena.honest}}))  # s0, s1 silent
+    run(
+        arena, (task, {"contributors": [c0, c1], "scores": {m: truth for m in arena.honest}})
+    )  # s0, s1 silent
 
     squatter_net = owed(task, *arena.sybils) - slashed(arena, *arena.sybils)
     assert squatter_net == -2 * SLASH_AMOUNT  # an honest owner of two seats earns 2 * F / 5 here
@@ -286,7 +345,10 @@ def test_attack__squatter_holds_the_whole_pool_with_junk_of_its_own__loses_every
 @pytest.mark.parametrize(
     "cheat, cheat_score",
     [
-        ("resubmits_the_start", START),  # the public start with noise: the panel scores it the start's accuracy
+        (
+            "resubmits_the_start",
+            START,
+        ),  # the public start with noise: the panel scores it the start's accuracy
         ("poisoner", 1_500),  # label-flipped from round 2: above chance, below the start
         ("wrong_architecture", 0),  # scored 0 by the spec's scoring rules
     ],
@@ -297,7 +359,16 @@ def test_attack__model_no_better_than_the_start__earns_nothing(arena, cheat, che
     c0, cheater = arena.contributors[0], arena.contributors[5]
     task = new_task(arena, f"no-better-{cheat}")
     scores = [START, GOOD, cheat_score]
-    run(arena, (task, {"contributors": [c0, cheater], "scores": {m: scores for m in arena.honest + arena.sybils}}))
+    run(
+        arena,
+        (
+            task,
+            {
+                "contributors": [c0, cheater],
+                "scores": {m: scores for m in arena.honest + arena.sybils},
+            },
+        ),
+    )
 
     assert owed(task, cheater) == CS  # its stake back, no reward: net 0
     assert owed(task, c0) == CS + (R - F)  # the honest rival takes the whole pool
@@ -315,8 +386,20 @@ def test_attack__five_byte_variants_of_one_model__paid_as_one(arena):
     members = arena.honest + arena.sybils
     run(
         arena,
-        (lone_task, {"contributors": [c0, variants[0]], "scores": {m: [START, FAIR, GOOD] for m in members}}),
-        (task, {"contributors": [c0, *variants], "scores": {m: [START, FAIR, GOOD, 0, 0, 0, 0] for m in members}}),
+        (
+            lone_task,
+            {
+                "contributors": [c0, variants[0]],
+                "scores": {m: [START, FAIR, GOOD] for m in members},
+            },
+        ),
+        (
+            task,
+            {
+                "contributors": [c0, *variants],
+                "scores": {m: [START, FAIR, GOOD, 0, 0, 0, 0] for m in members},
+            },
+        ),
     )
 
     assert owed(task, *variants) - 5 * CS == owed(lone_task, variants[0]) - CS  # paid as one
@@ -330,7 +413,12 @@ def test_attack__copies_a_digest_revealed_in_another_task__refused_stake_lost(ar
     market, chain = arena.market, arena.chain
     original, copier, rival = arena.contributors[:3]
     a = new_task(arena, "copy-a")
-    b = new_task(arena, "copy-b", commitDeadline=a.params["commitDeadline"] + 60, revealDeadline=a.params["revealDeadline"] + 60)
+    b = new_task(
+        arena,
+        "copy-b",
+        commitDeadline=a.params["commitDeadline"] + 60,
+        revealDeadline=a.params["revealDeadline"] + 60,
+    )
     a.open_audit()
     b.open_audit()
     a.commit(original)
@@ -338,14 +426,20 @@ def test_attack__copies_a_digest_revealed_in_another_task__refused_stake_lost(ar
     a.open_panel(arena.outsider)
     a.reveal(original)  # the digest is public from here
     model = a.models[original.address][0]
-    commitment = model_commitment(chain.chain_id, market.address, b.task_id, copier.address, model, salt("copy"))
-    market.commitModel(b.task_id, commitment, value=CS, sender=copier)  # b is still open for commits
+    commitment = model_commitment(
+        chain.chain_id, market.address, b.task_id, copier.address, model, salt("copy")
+    )
+    market.commitModel(
+        b.task_id, commitment, value=CS, sender=copier
+    )  # b is still open for commits
     b.commit(rival)
     b.after("commit")
     b.open_panel(arena.outsider)
     from tests.utils.lifecycle import reverts
 
-    with reverts(market.DuplicateModel, taskId=b.task_id, modelDigest=model, revealedInTask=a.task_id):
+    with reverts(
+        market.DuplicateModel, taskId=b.task_id, modelDigest=model, revealedInTask=a.task_id
+    ):
         market.revealModel(b.task_id, model, salt("copy"), "store://copy", sender=copier)
     b.reveal(rival)
     b.after("reveal")

@@ -32,11 +32,17 @@ def new_task(market, chain, people, **kw):
     return open_task(market, chain, initiator, by_address, **kw)
 
 
-def test_outcome__settled_with_rewards__pro_rata_to_how_far_each_beats_the_start(market, chain, people):
+def test_outcome__settled_with_rewards__pro_rata_to_how_far_each_beats_the_start(
+    market, chain, people
+):
     contributors, initiator, outsider, pool, _ = people
     c0, c1, c2 = contributors[:3]
     task = new_task(market, chain, people)
-    scores = [[3_000, 8_000, 6_100, 3_000], [3_000, 8_100, 6_000, 2_900], [3_000, 7_900, 6_000, 3_000]]
+    scores = [
+        [3_000, 8_000, 6_100, 3_000],
+        [3_000, 8_100, 6_000, 2_900],
+        [3_000, 7_900, 6_000, 3_000],
+    ]
     panel = play(Round(task, [c0, c1, c2], scores))[task.task_id]
     finalize_all(task, outsider)
 
@@ -46,7 +52,13 @@ def test_outcome__settled_with_rewards__pro_rata_to_how_far_each_beats_the_start
     fee_each = F // 3  # 33333333333333333
     pay_out(
         task,
-        {c0: CS + rewards[0], c1: CS + rewards[1], c2: CS, **{m: fee_each for m in panel}, initiator: F - 3 * fee_each},
+        {
+            c0: CS + rewards[0],
+            c1: CS + rewards[1],
+            c2: CS,
+            **{m: fee_each for m in panel},
+            initiator: F - 3 * fee_each,
+        },
     )
     assert [pool.bondOf(m) for m in panel] == [VERIFIER_BOND] * 3
 
@@ -60,14 +72,21 @@ def test_outcome__nobody_beats_the_start__pool_back_to_the_initiator(market, cha
 
     # A resubmitted start (6000) and a worse model (5500) earn nothing: the baseline is 6000.
     fee_each = F // 3
-    pay_out(task, {c0: CS, c1: CS, **{m: fee_each for m in panel}, initiator: R - F + (F - 3 * fee_each)})
+    pay_out(
+        task,
+        {c0: CS, c1: CS, **{m: fee_each for m in panel}, initiator: R - F + (F - 3 * fee_each)},
+    )
 
 
-def test_outcome__no_member_reveals__stakes_back_reward_back_bonds_slashed_and_burned(market, chain, people):
+def test_outcome__no_member_reveals__stakes_back_reward_back_bonds_slashed_and_burned(
+    market, chain, people
+):
     contributors, initiator, outsider, pool, _ = people
     c0, c1 = contributors[:2]
     task = new_task(market, chain, people)
-    panel = play(Round(task, [c0, c1], [[2_000, 9_000, 9_000]] * 3, withheld=[0, 1, 2]))[task.task_id]
+    panel = play(Round(task, [c0, c1], [[2_000, 9_000, 9_000]] * 3, withheld=[0, 1, 2]))[
+        task.task_id
+    ]
     finalize_all(task, outsider)
 
     # Nobody to pay by: the contributors get their stakes, the initiator its reward, and the
@@ -76,7 +95,9 @@ def test_outcome__no_member_reveals__stakes_back_reward_back_bonds_slashed_and_b
     assert [pool.bondOf(m) for m in panel] == [VERIFIER_BOND - SLASH_AMOUNT] * 3
 
 
-def test_outcome__some_members_dishonest__fee_and_their_slashes_to_the_honest(market, chain, people):
+def test_outcome__some_members_dishonest__fee_and_their_slashes_to_the_honest(
+    market, chain, people
+):
     contributors, initiator, outsider, pool, _ = people
     c0, c1 = contributors[:2]
     task = new_task(market, chain, people, panelSize=5)
@@ -97,21 +118,35 @@ def test_outcome__some_members_dishonest__fee_and_their_slashes_to_the_honest(ma
     burned = fee_pot - 3 * fee_each  # 2 wei: dust of slashed wei is never refunded
     pay_out(
         task,
-        {c0: CS + rewards[0], c1: CS + rewards[1], **{m: fee_each for m in panel[:3]}, panel[3]: 0, panel[4]: 0,
-         initiator: 0},
+        {
+            c0: CS + rewards[0],
+            c1: CS + rewards[1],
+            **{m: fee_each for m in panel[:3]},
+            panel[3]: 0,
+            panel[4]: 0,
+            initiator: 0,
+        },
         burned=burned,
     )
-    assert [pool.bondOf(m) for m in panel] == [VERIFIER_BOND] * 3 + [VERIFIER_BOND - SLASH_AMOUNT] * 2
+    assert [pool.bondOf(m) for m in panel] == [VERIFIER_BOND] * 3 + [
+        VERIFIER_BOND - SLASH_AMOUNT
+    ] * 2
 
 
-def test_outcome__no_member_honest__slashes_to_the_contributors_fee_back_to_the_initiator(market, chain, people):
+def test_outcome__no_member_honest__slashes_to_the_contributors_fee_back_to_the_initiator(
+    market, chain, people
+):
     contributors, initiator, outsider, pool, _ = people
     c0, c1, c2 = contributors[:3]
     reward = R + 7
     task = new_task(market, chain, people, reward=reward)
     # Every median stands (two of three agree on it), but each member is 600 off on one model:
     # nobody is honest throughout.
-    scores = [[2_000, 6_000, 6_000, 5_400], [2_000, 6_000, 5_400, 6_000], [2_000, 5_400, 6_000, 6_000]]
+    scores = [
+        [2_000, 6_000, 6_000, 5_400],
+        [2_000, 6_000, 5_400, 6_000],
+        [2_000, 5_400, 6_000, 6_000],
+    ]
     panel = play(Round(task, [c0, c1, c2], scores))[task.task_id]
     finalize_all(task, outsider)
 
@@ -121,11 +156,17 @@ def test_outcome__no_member_honest__slashes_to_the_contributors_fee_back_to_the_
     share = pot // 3
     burned = pot - 3 * share  # dust of a pot that holds slashed wei
     assert burned == 1
-    pay_out(task, {c0: CS + share, c1: CS + share, c2: CS + share, **{m: 0 for m in panel}, initiator: fee}, burned=burned)
+    pay_out(
+        task,
+        {c0: CS + share, c1: CS + share, c2: CS + share, **{m: 0 for m in panel}, initiator: fee},
+        burned=burned,
+    )
     assert [pool.bondOf(m) for m in panel] == [VERIFIER_BOND - SLASH_AMOUNT] * 3
 
 
-def test_outcome__contested__revealed_stakes_back_absentee_slashed_the_rest_burned(market, chain, people):
+def test_outcome__contested__revealed_stakes_back_absentee_slashed_the_rest_burned(
+    market, chain, people
+):
     contributors, initiator, outsider, pool, _ = people
     c0, c1 = contributors[:2]
     task = new_task(market, chain, people, panelSize=5)
@@ -135,21 +176,33 @@ def test_outcome__contested__revealed_stakes_back_absentee_slashed_the_rest_burn
     panel = play(Round(task, [c0, c1], scores, hidden=[c1], withheld=[4]))[task.task_id]
     receipts = finalize_all(task, outsider)
 
-    assert [dict(log.event_arguments) for log in receipts[0].decode_logs(market.VerdictContested)] == [
+    assert [
+        dict(log.event_arguments) for log in receipts[0].decode_logs(market.VerdictContested)
+    ] == [
         {"taskId": task.task_id, "scoreIndex": 0, "medianScore": 5_500, "support": 0, "quorum": 3}
     ]
     settlement = market.getTask(task.task_id).settlement
-    assert (settlement.contested, settlement.honestVerifiers, settlement.initiatorRefund) == (True, 0, 0)
+    assert (settlement.contested, settlement.honestVerifiers, settlement.initiatorRefund) == (
+        True,
+        0,
+        0,
+    )
     # Nobody gains from a contest: c0 gets its stake back; the reward, c1's forfeited stake and
     # the absentee's slash are burned; the members who revealed are neither paid nor slashed.
-    pay_out(task, {c0: CS, c1: 0, **{m: 0 for m in panel}, initiator: 0}, burned=R + CS + SLASH_AMOUNT)
+    pay_out(
+        task, {c0: CS, c1: 0, **{m: 0 for m in panel}, initiator: 0}, burned=R + CS + SLASH_AMOUNT
+    )
     assert [pool.bondOf(m) for m in panel] == [VERIFIER_BOND] * 4 + [VERIFIER_BOND - SLASH_AMOUNT]
-    assert [(v.honest, v.slashed) for v in market.getPanel(task.task_id)] == [(False, False)] * 4 + [(False, True)]
+    assert [(v.honest, v.slashed) for v in market.getPanel(task.task_id)] == [
+        (False, False)
+    ] * 4 + [(False, True)]
     assert market.getSubmissions(task.task_id, 0, 1)[0].reward == 0
 
 
 @pytest.mark.parametrize("others_beat_the_start", [True, False])
-def test_outcome__contributor_never_reveals__stake_forfeit(market, chain, people, others_beat_the_start):
+def test_outcome__contributor_never_reveals__stake_forfeit(
+    market, chain, people, others_beat_the_start
+):
     contributors, initiator, outsider, _, _ = people
     c0, c1, c2 = contributors[:3]
     task = new_task(market, chain, people)
@@ -165,27 +218,40 @@ def test_outcome__contributor_never_reveals__stake_forfeit(market, chain, people
         assert sum(rewards) == pool_
         payouts = {c0: CS + rewards[0], c1: CS + rewards[1], initiator: fee_dust}
     else:
-        payouts = {c0: CS, c1: CS, initiator: R - F + CS + fee_dust}  # nobody earned it: back with the pool
+        payouts = {
+            c0: CS,
+            c1: CS,
+            initiator: R - F + CS + fee_dust,
+        }  # nobody earned it: back with the pool
     pay_out(task, {**payouts, c2: 0, **{m: fee_each for m in panel}})
 
 
-def test_outcome__test_set_withheld__paid_by_audit_scores_and_junk_earns_nothing(market, chain, people):
+def test_outcome__test_set_withheld__paid_by_audit_scores_and_junk_earns_nothing(
+    market, chain, people
+):
     contributors, initiator, outsider, _, _ = people
     c0, junk = contributors[:2]
     task = new_task(market, chain, people)
     # The initiator never reveals the test set; the panel scores on the audit shards (voting
     # unavailable): the start 2000, c0's model 6000, the initiator's junk model 500.
     scores = [[2_000, 6_000, 500]] * 3
-    panel = play(Round(task, [c0, junk], scores, reveal_test_set=False, available=[False] * 3))[task.task_id]
+    panel = play(Round(task, [c0, junk], scores, reveal_test_set=False, available=[False] * 3))[
+        task.task_id
+    ]
     finalize_all(task, outsider)
 
     settlement = market.getTask(task.task_id).settlement
     assert (settlement.basis, settlement.countedVerifiers) == (1, 3)  # Audit
     fee_each = F // 3
-    pay_out(task, {c0: CS + (R - F), junk: CS, **{m: fee_each for m in panel}, initiator: F - 3 * fee_each})
+    pay_out(
+        task,
+        {c0: CS + (R - F), junk: CS, **{m: fee_each for m in panel}, initiator: F - 3 * fee_each},
+    )
 
 
-def test_outcome__test_set_served_to_a_minority__audit_basis_the_dissenter_unpaid_unslashed(market, chain, people):
+def test_outcome__test_set_served_to_a_minority__audit_basis_the_dissenter_unpaid_unslashed(
+    market, chain, people
+):
     contributors, initiator, outsider, pool, _ = people
     c0 = contributors[0]
     task = new_task(market, chain, people)
@@ -195,7 +261,9 @@ def test_outcome__test_set_served_to_a_minority__audit_basis_the_dissenter_unpai
     finalize_all(task, outsider)
 
     fee_each = F // 2
-    pay_out(task, {c0: CS + (R - F), panel[0]: 0, panel[1]: fee_each, panel[2]: fee_each, initiator: 0})
+    pay_out(
+        task, {c0: CS + (R - F), panel[0]: 0, panel[1]: fee_each, panel[2]: fee_each, initiator: 0}
+    )
     assert pool.bondOf(panel[0]) == VERIFIER_BOND
 
 
@@ -214,7 +282,11 @@ def test_outcome__panel_drawn_but_no_model_revealed__stakes_forfeit_to_the_initi
 
     # Nothing delivered: nobody is slashed (there was nothing to score), the committed stakes
     # go to the initiator (they could have revealed), the forfeit is burned.
-    pay_out(task, {c0: 0, c1: 0, **{m: 0 for m in panel}, initiator: R - FORFEIT + 2 * CS}, burned=FORFEIT)
+    pay_out(
+        task,
+        {c0: 0, c1: 0, **{m: 0 for m in panel}, initiator: R - FORFEIT + 2 * CS},
+        burned=FORFEIT,
+    )
     assert [pool.memberOf(m).openPanels for m in panel] == [0] * 3
     assert [pool.bondOf(m) for m in panel] == [VERIFIER_BOND] * 3
 
@@ -233,7 +305,11 @@ def test_outcome__no_panel_drawn__unfulfilled_stakes_back_forfeit_burned_at_the_
     assert task.phase() == "Unfulfilled"
     burned_before = market.totalBurned()
 
-    pay_out(task, {c0: CS if commitments else 0, c1: CS if commitments else 0, initiator: R - FORFEIT}, burned=FORFEIT)
+    pay_out(
+        task,
+        {c0: CS if commitments else 0, c1: CS if commitments else 0, initiator: R - FORFEIT},
+        burned=FORFEIT,
+    )
     assert market.totalBurned() - burned_before == FORFEIT
 
 
@@ -259,7 +335,15 @@ def test_outcome__two_tasks_at_once__paid_from_their_own_funds(market, chain, pe
     first = new_task(market, chain, people, label="first")
     # The second task: other amounts, the same contributor c0.
     cs2, r2 = 3 * 10**16, 3 * 10**18
-    second = new_task(market, chain, people, reward=r2, label="second", contributorStake=cs2, **deadlines_of(first))
+    second = new_task(
+        market,
+        chain,
+        people,
+        reward=r2,
+        label="second",
+        contributorStake=cs2,
+        **deadlines_of(first),
+    )
     panels = play(
         Round(first, [c0, c1], [[1_000, 8_000, 4_000]] * 3),
         Round(second, [c0, c2], [[1_000, 6_000, 6_000]] * 3),
@@ -274,8 +358,12 @@ def test_outcome__two_tasks_at_once__paid_from_their_own_funds(market, chain, pe
     fee_each = F // 3
     pay_out(
         first,
-        {c0: CS + (R - F) * 7_000 // 10_000, c1: CS + (R - F) * 3_000 // 10_000,
-         **{m: fee_each for m in panels[first.task_id]}, initiator: F - 3 * fee_each},
+        {
+            c0: CS + (R - F) * 7_000 // 10_000,
+            c1: CS + (R - F) * 3_000 // 10_000,
+            **{m: fee_each for m in panels[first.task_id]},
+            initiator: F - 3 * fee_each,
+        },
     )
 
     # The second task is untouched: it owes the same, has paid nothing, and its funds are there.
@@ -287,8 +375,12 @@ def test_outcome__two_tasks_at_once__paid_from_their_own_funds(market, chain, pe
     pool2 = r2 - fee2  # equal medians 6000: equal weights
     pay_out(
         second,
-        {c0: cs2 + pool2 // 2, c2: cs2 + pool2 // 2, **{m: fee2_each for m in panels[second.task_id]},
-         initiator: fee2 - 3 * fee2_each},
+        {
+            c0: cs2 + pool2 // 2,
+            c2: cs2 + pool2 // 2,
+            **{m: fee2_each for m in panels[second.task_id]},
+            initiator: fee2 - 3 * fee2_each,
+        },
     )
     assert market.balance == market_before
 
@@ -331,9 +423,21 @@ def test_outcome__no_member_honest_and_bonds_already_slashed_to_nothing__dust_to
     c0, c1, c2 = contributors[:3]
     reward = R + 7
     first = open_task(deployed.market, chain, initiator, by_address, label="first")
-    second = open_task(deployed.market, chain, initiator, by_address, reward=reward, label="second", **deadlines_of(first))
+    second = open_task(
+        deployed.market,
+        chain,
+        initiator,
+        by_address,
+        reward=reward,
+        label="second",
+        **deadlines_of(first),
+    )
     # Every median stands (two of three agree on it), but each member is 600 off on one model.
-    scores = [[2_000, 6_000, 6_000, 5_400], [2_000, 6_000, 5_400, 6_000], [2_000, 5_400, 6_000, 6_000]]
+    scores = [
+        [2_000, 6_000, 6_000, 5_400],
+        [2_000, 6_000, 5_400, 6_000],
+        [2_000, 5_400, 6_000, 6_000],
+    ]
     play(Round(first, [c0, c1, c2], scores), Round(second, [c0, c1, c2], scores))
     finalize_all(first, outsider)
     assert [deployed.pool.bondOf(m) for m in members] == [0, 0, 0]
@@ -344,5 +448,13 @@ def test_outcome__no_member_honest_and_bonds_already_slashed_to_nothing__dust_to
     assert (settlement.honestVerifiers, settlement.slashed, settlement.burned) == (0, 0, 0)
     fee = reward * 1_000 // 10_000
     share = (reward - fee) // 3
-    pay_out(second, {c0: CS + share, c1: CS + share, c2: CS + share, **{m: 0 for m in members},
-                     initiator: fee + (reward - fee - 3 * share)})
+    pay_out(
+        second,
+        {
+            c0: CS + share,
+            c1: CS + share,
+            c2: CS + share,
+            **{m: 0 for m in members},
+            initiator: fee + (reward - fee - 3 * share),
+        },
+    )

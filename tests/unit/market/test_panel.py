@@ -27,20 +27,38 @@ def _expected_panel(market, chain, pool, task, excluded=()):
     size = view.poolSizeAtRequest
     members = [pool.candidateAt(i, view.panelRequestBlock) for i in range(size)]
     eligible = [ok and address not in excluded for address, ok in members]
-    task_seed = seed(chain.blocks[view.panelSeedBlock].hash, chain.chain_id, market.address, task.task_id, PANEL_TAG)
-    return task_seed, [members[i][0] for i in draw_panel(task_seed, size, eligible, view.params.panelSize)]
+    task_seed = seed(
+        chain.blocks[view.panelSeedBlock].hash,
+        chain.chain_id,
+        market.address,
+        task.task_id,
+        PANEL_TAG,
+    )
+    return task_seed, [
+        members[i][0] for i in draw_panel(task_seed, size, eligible, view.params.panelSize)
+    ]
 
 
 # ------------------------------------------------------------------------- requestPanel
 
 
-def test_request_panel__in_reveal__fixes_the_next_block_and_the_pool_size(market, pool, revealing, outsider):
+def test_request_panel__in_reveal__fixes_the_next_block_and_the_pool_size(
+    market, pool, revealing, outsider
+):
     receipt = market.requestPanel(revealing.task_id, sender=outsider)
 
     block = receipt.block_number
-    assert only_event(receipt, market.PanelRequested) == {"taskId": revealing.task_id, "seedBlock": block + 1}
+    assert only_event(receipt, market.PanelRequested) == {
+        "taskId": revealing.task_id,
+        "seedBlock": block + 1,
+    }
     view = revealing.view()
-    assert (view.panelSeedBlock, view.panelRequestBlock, view.poolSizeAtRequest, view.panelDrawn) == (
+    assert (
+        view.panelSeedBlock,
+        view.panelRequestBlock,
+        view.poolSizeAtRequest,
+        view.panelDrawn,
+    ) == (
         block + 1,
         block,
         pool.size(),
@@ -52,7 +70,9 @@ def test_request_panel__in_commit__reverts(market, create_task, contributors, ou
     task = create_task()
     task.open_audit()
     task.commit(contributors[0])
-    with reverts(market.WrongPhase, taskId=task.task_id, current=PHASE["Commit"], required=PHASE["Reveal"]):
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE["Commit"], required=PHASE["Reveal"]
+    ):
         task.request_panel(outsider)
 
 
@@ -66,7 +86,9 @@ def test_request_panel__no_commitment__reverts(market, create_task, outsider):
 
 def test_request_panel__pending__reverts_until_its_seed_expires(market, revealing, outsider):
     first = revealing.request_panel(outsider).block_number + 1
-    revealing.mine(first + HASH_WINDOW - 1 - revealing.chain.blocks.head.number)  # next tx: seed + 256
+    revealing.mine(
+        first + HASH_WINDOW - 1 - revealing.chain.blocks.head.number
+    )  # next tx: seed + 256
     with reverts(market.PanelAlreadyRequested, taskId=revealing.task_id, seedBlock=first):
         revealing.request_panel(outsider)
 
@@ -85,7 +107,9 @@ def test_request_panel__after_the_draw__reverts(market, revealing, outsider):
 # ---------------------------------------------------------------------------- drawPanel
 
 
-def test_draw_panel__after_the_seed_block__members_from_its_hash(market, pool, chain, revealing, outsider):
+def test_draw_panel__after_the_seed_block__members_from_its_hash(
+    market, pool, chain, revealing, outsider
+):
     revealing.request_panel(outsider)
     revealing.mine()
 
@@ -150,7 +174,11 @@ def test_draw_panel__unfilled__nothing_stored_and_a_later_request_draws(
     task.mine()
     with reverts(market.PanelUnfilled, taskId=task.task_id, found=5, needed=7):
         market.drawPanel(task.task_id, sender=outsider)
-    assert (task.view().panelDrawn, market.taskSeed(task.task_id), market.getPanel(task.task_id)) == (0, b"\x00" * 32, [])
+    assert (
+        task.view().panelDrawn,
+        market.taskSeed(task.task_id),
+        market.getPanel(task.task_id),
+    ) == (0, b"\x00" * 32, [])
 
     register(pool, accounts[30:32])
     task.mine(seed_block + HASH_WINDOW - task.chain.blocks.head.number)
@@ -195,7 +223,12 @@ def test_draw_panel__twice__reverts(market, revealing, outsider):
 def test_draw_panel__after_the_reveal_deadline__unfulfilled(market, revealing, outsider):
     revealing.request_panel(outsider)
     revealing.after("reveal")
-    with reverts(market.WrongPhase, taskId=revealing.task_id, current=PHASE["Unfulfilled"], required=PHASE["Reveal"]):
+    with reverts(
+        market.WrongPhase,
+        taskId=revealing.task_id,
+        current=PHASE["Unfulfilled"],
+        required=PHASE["Reveal"],
+    ):
         market.drawPanel(revealing.task_id, sender=outsider)
 
 

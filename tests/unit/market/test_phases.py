@@ -72,7 +72,9 @@ def test_phase_of__audit_never_drawn__void_257_blocks_after_the_seed_block_for_g
     assert phase_at(task, task.deadline("scoreReveal") + 1) == "Void"
 
 
-def test_phase_of__audit_drawn_never_revealed__void_after_the_audit_deadline_for_good(create_task, outsider):
+def test_phase_of__audit_drawn_never_revealed__void_after_the_audit_deadline_for_good(
+    create_task, outsider
+):
     task = create_task()
     task.draw_audit(outsider)
     task.mine(HASH_WINDOW + 1)  # a drawn audit no longer needs its seed
@@ -90,7 +92,9 @@ def test_phase_of__no_model_revealed_no_panel__unfulfilled_for_good(create_task,
     assert phase_at(task, task.deadline("scoreReveal") + 1) == "Unfulfilled"
 
 
-def test_phase_of__no_model_revealed_with_a_panel__finalizing_then_unfulfilled(create_task, contributors, outsider):
+def test_phase_of__no_model_revealed_with_a_panel__finalizing_then_unfulfilled(
+    create_task, contributors, outsider
+):
     task = create_task()
     task.open_audit()
     task.commit(contributors[0])
@@ -161,7 +165,9 @@ def test_role_of__each_account__its_role(market, create_task, initiator, contrib
     }
 
 
-def test_has_claimed__before_and_after_claim__flips_for_the_claimant_only(market, create_task, initiator, outsider):
+def test_has_claimed__before_and_after_claim__flips_for_the_claimant_only(
+    market, create_task, initiator, outsider
+):
     task = create_task()
     market.cancelTask(task.task_id, sender=initiator)
     assert not market.hasClaimed(task.task_id, initiator)
@@ -182,23 +188,33 @@ def test_views__no_such_task__revert(market, view):
 @pytest.mark.parametrize("label", ["model-a", "model-b"])
 def test_model_commitment__equals_python_computation(market, chain, contributors, task_id, label):
     for contributor in contributors[:2]:
-        expected = model_commitment(chain.chain_id, market.address, task_id, contributor.address, digest(label), salt(label))
+        expected = model_commitment(
+            chain.chain_id, market.address, task_id, contributor.address, digest(label), salt(label)
+        )
         assert market.modelCommitment(task_id, contributor, digest(label), salt(label)) == expected
 
 
-@pytest.mark.parametrize("scores", [[], [0], [10_000, 1, 4_242], list(range(0, 10_001, 500))], ids=len)
+@pytest.mark.parametrize(
+    "scores", [[], [0], [10_000, 1, 4_242], list(range(0, 10_001, 500))], ids=len
+)
 @pytest.mark.parametrize("available", [True, False])
 def test_score_commitment__equals_python_computation(market, chain, verifiers, scores, available):
     for verifier in verifiers[:2]:
-        expected = score_commitment(chain.chain_id, market.address, 3, verifier.address, available, scores, salt("s"))
+        expected = score_commitment(
+            chain.chain_id, market.address, 3, verifier.address, available, scores, salt("s")
+        )
         assert market.scoreCommitment(3, verifier, available, scores, salt("s")) == expected
 
 
 @pytest.mark.parametrize("label", ["test-a", "test-b"])
-def test_shard_and_test_set_commitments__equal_python_computation(market, chain, initiator, outsider, label):
+def test_shard_and_test_set_commitments__equal_python_computation(
+    market, chain, initiator, outsider, label
+):
     shards = TestSet.build(label, 5)
     for d, s, c in zip(shards.digests, shards.salts, shards.commitments, strict=True):
         assert market.shardCommitment(d, s) == c == shard_commitment(d, s)
     for owner in (initiator, outsider):
-        expected = commitment_to_test_set(chain.chain_id, market.address, owner.address, shards.commitments)
+        expected = commitment_to_test_set(
+            chain.chain_id, market.address, owner.address, shards.commitments
+        )
         assert market.testSetCommitment(owner, shards.commitments) == expected

@@ -23,8 +23,12 @@ def revealing(create_task, contributors, outsider):
 
 
 def _commit_digest(market, chain, task, contributor, model, secret):
-    commitment = model_commitment(chain.chain_id, market.address, task.task_id, contributor.address, model, secret)
-    market.commitModel(task.task_id, commitment, value=task.params["contributorStake"], sender=contributor)
+    commitment = model_commitment(
+        chain.chain_id, market.address, task.task_id, contributor.address, model, secret
+    )
+    market.commitModel(
+        task.task_id, commitment, value=task.params["contributorStake"], sender=contributor
+    )
 
 
 def test_reveal_model__opens_commitment__records_submission(market, revealing, contributors):
@@ -52,8 +56,16 @@ def test_reveal_model__opens_commitment__records_submission(market, revealing, c
     submissions = [tuple(s) for s in market.getSubmissions(task.task_id, 0, 10)]
     assert submissions == [(bob.address, bob_model, 0, 0), (alice.address, alice_model, 0, 0)]
     assert market.getTask(task.task_id).revealedCount == 2
-    assert market.roleOf(task.task_id, alice) == market.roleOf(task.task_id, bob) == ROLE["Contributor"]
-    assert (market.revealedIn(bob_model), market.revealedIn(alice_model), market.revealedIn(digest("x"))) == (
+    assert (
+        market.roleOf(task.task_id, alice)
+        == market.roleOf(task.task_id, bob)
+        == ROLE["Contributor"]
+    )
+    assert (
+        market.revealedIn(bob_model),
+        market.revealedIn(alice_model),
+        market.revealedIn(digest("x")),
+    ) == (
         task.task_id,
         task.task_id,
         0,
@@ -66,7 +78,9 @@ def test_reveal_model__at_reveal_deadline__accepted(market, revealing, contribut
     assert market.getTask(revealing.task_id).revealedCount == 1
 
 
-def test_reveal_model__before_the_panel_is_drawn__reverts(market, create_task, contributors, outsider):
+def test_reveal_model__before_the_panel_is_drawn__reverts(
+    market, create_task, contributors, outsider
+):
     task = create_task()
     task.open_audit()
     task.commit(contributors[0])
@@ -80,16 +94,25 @@ def test_reveal_model__in_commit__reverts(market, create_task, contributors):
     task = create_task()
     task.open_audit()
     task.commit(contributors[0])
-    with reverts(market.WrongPhase, taskId=task.task_id, current=PHASE["Commit"], required=PHASE["Reveal"]):
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE["Commit"], required=PHASE["Reveal"]
+    ):
         task.reveal(contributors[0])
 
 
 @pytest.mark.parametrize("others_revealed, current", [(False, "Finalizing"), (True, "TestReveal")])
-def test_reveal_model__after_reveal_deadline__reverts(market, revealing, contributors, others_revealed, current):
+def test_reveal_model__after_reveal_deadline__reverts(
+    market, revealing, contributors, others_revealed, current
+):
     if others_revealed:
         revealing.reveal(contributors[1])
     revealing.after("reveal")
-    with reverts(market.WrongPhase, taskId=revealing.task_id, current=PHASE[current], required=PHASE["Reveal"]):
+    with reverts(
+        market.WrongPhase,
+        taskId=revealing.task_id,
+        current=PHASE[current],
+        required=PHASE["Reveal"],
+    ):
         revealing.reveal(contributors[0])
 
 
@@ -115,12 +138,16 @@ def test_reveal_model__twice__reverts(market, revealing, contributors):
 
 @pytest.mark.parametrize("who", ["outsider", "panel_member", "initiator"])
 def test_reveal_model__not_a_contributor__reverts(market, revealing, outsider, initiator, who):
-    caller = {"outsider": outsider, "panel_member": revealing.panel()[0], "initiator": initiator}[who]
+    caller = {"outsider": outsider, "panel_member": revealing.panel()[0], "initiator": initiator}[
+        who
+    ]
     with reverts(market.NotContributor, taskId=revealing.task_id, account=caller):
         market.revealModel(revealing.task_id, digest("m"), salt("m"), "store://m", sender=caller)
 
 
-def test_reveal_model__digest_already_revealed_in_the_task__reverts(market, chain, create_task, contributors, outsider):
+def test_reveal_model__digest_already_revealed_in_the_task__reverts(
+    market, chain, create_task, contributors, outsider
+):
     task = create_task()
     task.open_audit()
     alice, bob = contributors[:2]
@@ -131,7 +158,9 @@ def test_reveal_model__digest_already_revealed_in_the_task__reverts(market, chai
     task.open_panel(outsider)
     market.revealModel(task.task_id, model, salt(alice.address), "store://a", sender=alice)
 
-    with reverts(market.DuplicateModel, taskId=task.task_id, modelDigest=model, revealedInTask=task.task_id):
+    with reverts(
+        market.DuplicateModel, taskId=task.task_id, modelDigest=model, revealedInTask=task.task_id
+    ):
         market.revealModel(task.task_id, model, salt(bob.address), "store://b", sender=bob)
 
 
@@ -142,7 +171,11 @@ def test_reveal_model__digest_revealed_in_another_task__refused_and_the_original
     (still open for commits), can never be revealed in B."""
     original, copier = contributors[:2]
     a = create_task(label="a")
-    b = create_task(label="b", commitDeadline=a.params["commitDeadline"] + 60, revealDeadline=a.params["revealDeadline"] + 60)
+    b = create_task(
+        label="b",
+        commitDeadline=a.params["commitDeadline"] + 60,
+        revealDeadline=a.params["revealDeadline"] + 60,
+    )
     a.open_audit()
     b.open_audit()
     model = digest("the original's model")
@@ -154,13 +187,17 @@ def test_reveal_model__digest_revealed_in_another_task__refused_and_the_original
     b.after("commit")
     b.open_panel(outsider)
 
-    with reverts(market.DuplicateModel, taskId=b.task_id, modelDigest=model, revealedInTask=a.task_id):
+    with reverts(
+        market.DuplicateModel, taskId=b.task_id, modelDigest=model, revealedInTask=a.task_id
+    ):
         market.revealModel(b.task_id, model, salt("c"), "store://c", sender=copier)
     assert market.revealedIn(model) == a.task_id
     assert market.getSubmissions(a.task_id, 0, 1)[0].contributor == original.address
 
 
-def test_reveal_model__committed_to_zero_digest__reverts(market, chain, create_task, contributors, outsider):
+def test_reveal_model__committed_to_zero_digest__reverts(
+    market, chain, create_task, contributors, outsider
+):
     task = create_task()
     task.open_audit()
     _commit_digest(market, chain, task, contributors[0], ZERO, salt("s"))
@@ -206,7 +243,16 @@ def three_revealed(market, chain, accounts, verifiers, by_address):
         (5, 2, []),
         (1, 2**256 - 1, [1, 2]),
     ],
-    ids=["all", "count_clipped", "middle", "tail_clipped", "count_zero", "start_at_end", "start_beyond_end", "huge_count"],
+    ids=[
+        "all",
+        "count_clipped",
+        "middle",
+        "tail_clipped",
+        "count_zero",
+        "start_at_end",
+        "start_beyond_end",
+        "huge_count",
+    ],
 )
 def test_get_submissions__page__clipped_to_revealed(market, three_revealed, start, count, indices):
     task, addresses = three_revealed

@@ -4,9 +4,8 @@
 import pytest
 
 from tests.utils.lifecycle import only_event, reverts
-from tests.utils.market import PHASE, salt, score_commitment
+from tests.utils.market import PHASE, open_task, salt, score_commitment
 from tests.utils.settlement import copy_of, deadlines_of
-from tests.utils.market import open_task
 
 SCORES = [3_000, 8_000, 6_000]  # the starting model, then two submissions
 
@@ -14,9 +13,18 @@ SCORES = [3_000, 8_000, 6_000]  # the starting model, then two submissions
 @pytest.fixture(scope="module")
 def two_tasks(market, chain, initiator, contributors, verifiers, outsider, by_address):
     """Two tasks in step, each with two revealed models and a panel of the whole pool (five). (The
-    clock is set by each test's `task` fixture: a module fixture's pending timestamp is not kept.)"""
+    clock is set by each test's `task` fixture: a module fixture's pending timestamp is not
+    kept.)"""
     task = open_task(market, chain, initiator, by_address, label="scores", panelSize=5)
-    other = open_task(market, chain, initiator, by_address, label="scores-other", panelSize=5, **deadlines_of(task))
+    other = open_task(
+        market,
+        chain,
+        initiator,
+        by_address,
+        label="scores-other",
+        panelSize=5,
+        **deadlines_of(task),
+    )
     for t in (task, other):
         t.open_audit()
         for contributor in contributors[:2]:
@@ -64,7 +72,15 @@ def committed(scoring, members):
 
 
 def commitment_of(task, verifier, available, scores, secret):
-    return score_commitment(task.chain.chain_id, task.market.address, task.task_id, verifier.address, available, scores, secret)
+    return score_commitment(
+        task.chain.chain_id,
+        task.market.address,
+        task.task_id,
+        verifier.address,
+        available,
+        scores,
+        secret,
+    )
 
 
 # ------------------------------------------------------------------ commitScores
@@ -72,7 +88,9 @@ def commitment_of(task, verifier, available, scores, secret):
 
 def test_commit_scores__member__records_commitment_and_emits(scoring, members):
     m0 = members[0]
-    expected = commitment_of(scoring, m0, True, SCORES, salt(f"scores-{m0.address}-{scoring.task_id}"))
+    expected = commitment_of(
+        scoring, m0, True, SCORES, salt(f"scores-{m0.address}-{scoring.task_id}")
+    )
 
     tx = scoring.commit_scores(m0, SCORES)
 
@@ -88,7 +106,12 @@ def test_commit_scores__member__records_commitment_and_emits(scoring, members):
 
 
 def test_commit_scores__before_test_set_reveal__reverts(task, members):
-    with reverts(task.market.WrongPhase, taskId=task.task_id, current=PHASE["TestReveal"], required=PHASE["ScoreCommit"]):
+    with reverts(
+        task.market.WrongPhase,
+        taskId=task.task_id,
+        current=PHASE["TestReveal"],
+        required=PHASE["ScoreCommit"],
+    ):
         task.commit_scores(members[0], SCORES)
 
 
@@ -106,12 +129,19 @@ def test_commit_scores__at_score_commit_deadline__succeeds(scoring, members):
 
 def test_commit_scores__one_second_after_score_commit_deadline__reverts(scoring, members):
     scoring.after("scoreCommit")
-    with reverts(scoring.market.WrongPhase, taskId=scoring.task_id, current=PHASE["ScoreReveal"], required=PHASE["ScoreCommit"]):
+    with reverts(
+        scoring.market.WrongPhase,
+        taskId=scoring.task_id,
+        current=PHASE["ScoreReveal"],
+        required=PHASE["ScoreCommit"],
+    ):
         scoring.commit_scores(members[0], SCORES)
 
 
 @pytest.mark.parametrize("who", ["contributor", "outsider", "initiator"])
-def test_commit_scores__not_a_panel_member__reverts(scoring, who, contributors, outsider, initiator):
+def test_commit_scores__not_a_panel_member__reverts(
+    scoring, who, contributors, outsider, initiator
+):
     caller = {"contributor": contributors[0], "outsider": outsider, "initiator": initiator}[who]
     with reverts(scoring.market.NotVerifier, taskId=scoring.task_id, account=caller):
         scoring.commit_scores(caller, SCORES)
@@ -124,15 +154,21 @@ def test_commit_scores__zero_commitment__reverts(scoring, members):
 
 def test_commit_scores__second_commitment__reverts(scoring, members):
     scoring.commit_scores(members[0], SCORES)
-    with reverts(scoring.market.ScoresAlreadyCommitted, taskId=scoring.task_id, verifier=members[0]):
+    with reverts(
+        scoring.market.ScoresAlreadyCommitted, taskId=scoring.task_id, verifier=members[0]
+    ):
         scoring.commit_scores(members[0], [1, 2, 3])
 
 
 # ------------------------------------------------------------------ revealScores
 
 
-@pytest.mark.parametrize("index, available", [(0, True), (2, False)], ids=["test_set", "unavailable"])
-def test_reveal_scores__committed_member__stores_vote_and_scores_and_emits(committed, members, index, available):
+@pytest.mark.parametrize(
+    "index, available", [(0, True), (2, False)], ids=["test_set", "unavailable"]
+)
+def test_reveal_scores__committed_member__stores_vote_and_scores_and_emits(
+    committed, members, index, available
+):
     member = members[index]
     _, scores, _ = committed.score_secrets[member.address]
     committed.after("scoreCommit")
@@ -160,7 +196,12 @@ def test_reveal_scores__available_while_the_test_set_was_withheld__reverts(task,
 
 def test_reveal_scores__at_score_commit_deadline__reverts(committed, members):
     committed.at_deadline("scoreCommit")
-    with reverts(committed.market.WrongPhase, taskId=committed.task_id, current=PHASE["ScoreCommit"], required=PHASE["ScoreReveal"]):
+    with reverts(
+        committed.market.WrongPhase,
+        taskId=committed.task_id,
+        current=PHASE["ScoreCommit"],
+        required=PHASE["ScoreReveal"],
+    ):
         committed.reveal_scores(members[0])
 
 
@@ -172,20 +213,31 @@ def test_reveal_scores__at_score_reveal_deadline__succeeds(committed, members):
 
 def test_reveal_scores__one_second_after_score_reveal_deadline__reverts(committed, members):
     committed.after("scoreReveal")
-    with reverts(committed.market.WrongPhase, taskId=committed.task_id, current=PHASE["Finalizing"], required=PHASE["ScoreReveal"]):
+    with reverts(
+        committed.market.WrongPhase,
+        taskId=committed.task_id,
+        current=PHASE["Finalizing"],
+        required=PHASE["ScoreReveal"],
+    ):
         committed.reveal_scores(members[0])
 
 
 def test_reveal_scores__never_committed__reverts(committed, members):
     committed.after("scoreCommit")
-    with reverts(committed.market.ScoresNotCommitted, taskId=committed.task_id, verifier=members[3]):
-        committed.market.revealScores(committed.task_id, True, SCORES, salt("any"), sender=members[3])
+    with reverts(
+        committed.market.ScoresNotCommitted, taskId=committed.task_id, verifier=members[3]
+    ):
+        committed.market.revealScores(
+            committed.task_id, True, SCORES, salt("any"), sender=members[3]
+        )
 
 
 def test_reveal_scores__second_reveal__reverts(committed, members):
     committed.after("scoreCommit")
     committed.reveal_scores(members[0])
-    with reverts(committed.market.ScoresAlreadyRevealed, taskId=committed.task_id, verifier=members[0]):
+    with reverts(
+        committed.market.ScoresAlreadyRevealed, taskId=committed.task_id, verifier=members[0]
+    ):
         committed.reveal_scores(members[0])
 
 
@@ -197,11 +249,19 @@ def test_reveal_scores__not_a_panel_member__reverts(committed, contributors, out
         committed.market.revealScores(committed.task_id, True, SCORES, salt("x"), sender=caller)
 
 
-@pytest.mark.parametrize("scores", [[8_000, 6_000], [3_000, 8_000, 6_000, 7_000]], ids=["submissions_only", "one_too_many"])
+@pytest.mark.parametrize(
+    "scores",
+    [[8_000, 6_000], [3_000, 8_000, 6_000, 7_000]],
+    ids=["submissions_only", "one_too_many"],
+)
 def test_reveal_scores__not_the_start_plus_one_per_submission__reverts(committed, members, scores):
-    committed.commit_scores(members[3], scores)  # a faithful commitment to the wrong number of scores
+    committed.commit_scores(
+        members[3], scores
+    )  # a faithful commitment to the wrong number of scores
     committed.after("scoreCommit")
-    with reverts(committed.market.ScoreCountMismatch, taskId=committed.task_id, given=len(scores), expected=3):
+    with reverts(
+        committed.market.ScoreCountMismatch, taskId=committed.task_id, given=len(scores), expected=3
+    ):
         committed.reveal_scores(members[3])
 
 
@@ -237,7 +297,9 @@ def test_reveal_scores__not_what_was_committed__reverts(committed, members, chan
 def test_reveal_scores__commitment_copied_by_another_member__reverts(committed, members):
     m0, m3 = members[0], members[3]
     available, scores, secret = committed.score_secrets[m0.address]
-    committed.market.commitScores(committed.task_id, commitment_of(committed, m0, available, scores, secret), sender=m3)
+    committed.market.commitScores(
+        committed.task_id, commitment_of(committed, m0, available, scores, secret), sender=m3
+    )
     committed.after("scoreCommit")
 
     # m3 learns m0's scores and salt (say from m0's reveal in the mempool) and replays them.
@@ -247,11 +309,15 @@ def test_reveal_scores__commitment_copied_by_another_member__reverts(committed, 
     assert list(committed.market.scoresOf(committed.task_id, m0)) == scores
 
 
-def test_reveal_scores__commitment_replayed_in_another_task__reverts(committed, other_task, members):
+def test_reveal_scores__commitment_replayed_in_another_task__reverts(
+    committed, other_task, members
+):
     m0 = members[0]
     available, scores, secret = committed.score_secrets[m0.address]
     other_task.reveal_test_set()
-    other_task.market.commitScores(other_task.task_id, commitment_of(committed, m0, available, scores, secret), sender=m0)
+    other_task.market.commitScores(
+        other_task.task_id, commitment_of(committed, m0, available, scores, secret), sender=m0
+    )
     committed.after("scoreCommit")
     with reverts(other_task.market.CommitmentMismatch, taskId=other_task.task_id, account=m0):
         other_task.market.revealScores(other_task.task_id, available, scores, secret, sender=m0)

@@ -40,7 +40,11 @@ def _layouts() -> dict[str, list[tuple]]:
     the project's settings), as (slot, offset, label, type)."""
     sources = {
         str(p.relative_to(ROOT)): {"content": p.read_text()}
-        for p in [*ROOT.glob("contracts/*.sol"), *ROOT.glob("contracts/libraries/*.sol"), *ROOT.glob("interfaces/*.sol")]
+        for p in [
+            *ROOT.glob("contracts/*.sol"),
+            *ROOT.glob("contracts/libraries/*.sol"),
+            *ROOT.glob("interfaces/*.sol"),
+        ]
     }
     request = {
         "language": "Solidity",
@@ -49,19 +53,35 @@ def _layouts() -> dict[str, list[tuple]]:
             "optimizer": {"enabled": True, "runs": 200},
             "evmVersion": "cancun",
             "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
-            "outputSelection": {"contracts/LearningMarket.sol": {"LearningMarket": ["storageLayout"]},
-                                "contracts/TaskSetup.sol": {"TaskSetup": ["storageLayout"]}},
+            "outputSelection": {
+                "contracts/LearningMarket.sol": {"LearningMarket": ["storageLayout"]},
+                "contracts/TaskSetup.sol": {"TaskSetup": ["storageLayout"]},
+            },
         },
     }
     out = subprocess.run(
-        [str(ROOT / ".solcx/solc-v0.8.28"), "--standard-json", "--base-path", str(ROOT), "--allow-paths", str(ROOT)],
-        input=json.dumps(request), capture_output=True, text=True, cwd=ROOT, check=True,
+        [
+            str(ROOT / ".solcx/solc-v0.8.28"),
+            "--standard-json",
+            "--base-path",
+            str(ROOT),
+            "--allow-paths",
+            str(ROOT),
+        ],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     )
     result = json.loads(out.stdout)
     layouts = {}
-    for file, contracts in result["contracts"].items():
+    for contracts in result["contracts"].values():
         for name, data in contracts.items():
-            layouts[name] = [(s["slot"], s["offset"], s["label"], s["type"]) for s in data["storageLayout"]["storage"]]
+            layouts[name] = [
+                (s["slot"], s["offset"], s["label"], s["type"])
+                for s in data["storageLayout"]["storage"]
+            ]
     return layouts
 
 
@@ -69,6 +89,13 @@ def test_setup_module__storage_layout__is_the_market_s():
     layouts = _layouts()
     assert layouts["TaskSetup"] == layouts["LearningMarket"]
     assert [label for _, _, label, _ in layouts["LearningMarket"]] == [
-        "_taskCount", "_totalBurned", "_tasks", "_members", "_panels", "_submissions", "_scores", "_revealedIn",
+        "_taskCount",
+        "_totalBurned",
+        "_tasks",
+        "_members",
+        "_panels",
+        "_submissions",
+        "_scores",
+        "_revealedIn",
         "_shardDigests",
     ]

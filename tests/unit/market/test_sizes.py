@@ -27,4 +27,3 @@ def test_runtime_size__deployed_code__under_eip170(project, chain, market, name)
 def test_initcode_size__the_market_with_its_pool_and_module__under_eip3860(project):
     initcode = HexBytes(project.LearningMarket.contract_type.deployment_bytecode.bytecode)
     assert len(initcode) < EIP3860_INITCODE_LIMIT, f"{len(initcode)} bytes"
-

@@ -1,4 +1,5 @@
-"""One whole round, end to end: the shortest check that every action of mechanism v2 works together."""
+"""One whole round, end to end: the shortest check that every action of mechanism v2 works
+together."""
 
 from tests.utils.market import DEFAULT_CONTRIBUTOR_STAKE as CS
 from tests.utils.market import DEFAULT_REWARD as R

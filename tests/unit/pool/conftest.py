@@ -30,7 +30,13 @@ def slash(harness, registered, target, chain):
     """Slashes `target` once: draws every one of `registered` (the whole pool, in index order)
     on a panel, then dismisses it with `target`'s bit set."""
     drawn = harness.drawPanel(
-        99, ZERO_SEED, len(registered), chain.blocks.head.number + 1, len(registered), NOBODY, sender=registered[0]
+        99,
+        ZERO_SEED,
+        len(registered),
+        chain.blocks.head.number + 1,
+        len(registered),
+        NOBODY,
+        sender=registered[0],
     ).return_value
     harness.dismiss(99, drawn, 1 << drawn.index(target.address), sender=registered[0])
 

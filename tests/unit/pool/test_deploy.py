@@ -4,7 +4,13 @@ import pytest
 
 from tests.utils.deploy import deploy_market
 from tests.utils.lifecycle import reverts
-from tests.utils.market import FORFEIT_BPS, MIN_WINDOW, SLASH_AMOUNT, UNBONDING_PERIOD, VERIFIER_BOND
+from tests.utils.market import (
+    FORFEIT_BPS,
+    MIN_WINDOW,
+    SLASH_AMOUNT,
+    UNBONDING_PERIOD,
+    VERIFIER_BOND,
+)
 
 
 def test_deploy__market__deploys_its_pool_with_these_terms(market, pool):
@@ -30,7 +36,10 @@ def test_deploy__bad_slash__reverts(project, deployer, pool, slash):
 
 
 def test_deploy__slash_equal_to_the_bond__accepted(project, deployer):
-    assert deploy_market(project, deployer, slash_amount=VERIFIER_BOND).pool.slashAmount() == VERIFIER_BOND
+    assert (
+        deploy_market(project, deployer, slash_amount=VERIFIER_BOND).pool.slashAmount()
+        == VERIFIER_BOND
+    )
 
 
 def test_deploy__zero_unbonding_period__reverts(project, deployer, pool):
@@ -51,3 +60,38 @@ def test_deploy__forfeit_of_the_whole_reward_or_more__reverts(project, deployer,
 
 def test_deploy__largest_forfeit__accepted(project, deployer):
     assert deploy_market(project, deployer, forfeit_bps=9_999).market.forfeitBps() == 9_999
+
+
+@pytest.mark.parametrize(
+    "bond, slash, unbonding, error, fields",
+    [
+        (0, 0, UNBONDING_PERIOD, "ZeroBond", {}),
+        (
+            VERIFIER_BOND,
+            0,
+            UNBONDING_PERIOD,
+            "InvalidSlashAmount",
+            {"slashAmount": 0, "bond": VERIFIER_BOND},
+        ),
+        (
+            VERIFIER_BOND,
+            VERIFIER_BOND + 1,
+            UNBONDING_PERIOD,
+            "InvalidSlashAmount",
+            {"slashAmount": VERIFIER_BOND + 1, "bond": VERIFIER_BOND},
+        ),
+        (VERIFIER_BOND, SLASH_AMOUNT, 0, "ZeroUnbondingPeriod", {}),
+    ],
+    ids=["zero_bond", "zero_slash", "slash_above_bond", "zero_unbonding"],
+)
+def test_deploy__pool_alone__refuses_bad_terms(
+    project, deployer, pool, bond, slash, unbonding, error, fields
+):
+    """The pool deployed on its own (its deployer is then its market): the same checks."""
+    with reverts(getattr(pool, error), **fields):
+        deployer.deploy(project.VerifierPool, bond, slash, unbonding)
+
+
+def test_deploy__pool_alone__its_deployer_is_its_market(project, deployer):
+    alone = deployer.deploy(project.VerifierPool, VERIFIER_BOND, SLASH_AMOUNT, UNBONDING_PERIOD)
+    assert (alone.market(), alone.size(), alone.activeCount()) == (deployer.address, 0, 0)

@@ -41,7 +41,9 @@ def test_dismiss__slash_mask__slashes_those_members_and_sends_the_total_to_the_m
         {"taskId": 3, "members": [m.address for m in order], "slashed": 2 * SLASH_AMOUNT}
     ]
     assert harness.balance - before == 2 * SLASH_AMOUNT
-    assert [hpool.bondOf(m) for m in panel] == [VERIFIER_BOND] * 2 + [VERIFIER_BOND - SLASH_AMOUNT] * 2
+    assert [hpool.bondOf(m) for m in panel] == [VERIFIER_BOND] * 2 + [
+        VERIFIER_BOND - SLASH_AMOUNT
+    ] * 2
     assert [hpool.memberOf(m).openPanels for m in panel] == [0] * 4
     assert [hpool.memberOf(m).activeSince == 2**64 - 1 for m in panel] == [False, False, True, True]
     assert hpool.activeCount() == 2
@@ -56,11 +58,15 @@ def test_dismiss__nobody_slashed__no_payment(hpool, harness, panel, members):
     assert hpool.activeCount() == 4
 
 
-def test_dismiss__slashed_again__takes_what_is_left_then_nothing(hpool, harness, panel, members, chain):
+def test_dismiss__slashed_again__takes_what_is_left_then_nothing(
+    hpool, harness, panel, members, chain
+):
     member = panel[0]
     # On two more panels (requested before its first slash).
     for task_id in (4, 5):
-        harness.drawPanel(task_id, ZERO_SEED, 1, chain.blocks.head.number + 1, 1, NOBODY, sender=members[-1])
+        harness.drawPanel(
+            task_id, ZERO_SEED, 1, chain.blocks.head.number + 1, 1, NOBODY, sender=members[-1]
+        )
     amounts = []
     for task_id in (3, 4, 5):
         receipt = harness.dismiss(task_id, [member], 1, sender=members[-1])

@@ -48,7 +48,9 @@ def registered(hpool, members, chain):
 
 
 def draw(harness, caller, seed, pool_size, request_block, needed, initiator=NOBODY):
-    return harness.drawPanel.call(1, seed, pool_size, request_block, needed, initiator, sender=caller)
+    return harness.drawPanel.call(
+        1, seed, pool_size, request_block, needed, initiator, sender=caller
+    )
 
 
 def test_draw_panel__eligible_members__drawn_in_the_order_of_the_candidate_sequence(
@@ -83,7 +85,9 @@ def test_draw_panel__registered_in_the_request_block__never_drawn_even_as_first_
     assert as_of_next_block[0] == late.address and len(as_of_next_block) == 7
 
 
-def test_draw_panel__exit_requested__drawn_only_for_requests_up_to_its_block(harness, hpool, registered, members):
+def test_draw_panel__exit_requested__drawn_only_for_requests_up_to_its_block(
+    harness, hpool, registered, members
+):
     leaving = members[0]
     exit_block = hpool.requestExit(sender=leaving).block_number
 
@@ -92,7 +96,9 @@ def test_draw_panel__exit_requested__drawn_only_for_requests_up_to_its_block(har
 
 
 @pytest.mark.parametrize("how", ["slashed", "withdrawn"])
-def test_draw_panel__slashed_or_withdrawn__never_drawn(harness, hpool, registered, members, chain, how):
+def test_draw_panel__slashed_or_withdrawn__never_drawn(
+    harness, hpool, registered, members, chain, how
+):
     gone = members[0]
     if how == "slashed":
         slash(harness, members[:6], gone, chain)
@@ -120,13 +126,22 @@ def test_draw_panel__empty_pool__nobody(harness, members):
     assert draw(harness, members[-1], keccak(b"e"), 0, 10**6, 3) == []
 
 
-@pytest.mark.parametrize("first_hit, found", [(8 + 31, 1), (8 + 32, 0)], ids=["last_try", "one_too_many"])
-def test_draw_panel__at_most_8k_plus_32_tries__40_for_one_member(harness, hpool, registered, members, first_hit, found):
+@pytest.mark.parametrize(
+    "first_hit, found", [(8 + 31, 1), (8 + 32, 0)], ids=["last_try", "one_too_many"]
+)
+def test_draw_panel__at_most_8k_plus_32_tries__40_for_one_member(
+    harness, hpool, registered, members, first_hit, found
+):
     # Only members[5] (index 5) is eligible for the request block: the others exit before it.
     for member in members[:5]:
         hpool.requestExit(sender=member)
     request_block = registered + 10
-    seed = seed_where(lambda s: all(candidate(s, j, 6) != 5 for j in range(first_hit)) and candidate(s, first_hit, 6) == 5)
+    seed = seed_where(
+        lambda s: (
+            all(candidate(s, j, 6) != 5 for j in range(first_hit))
+            and candidate(s, first_hit, 6) == 5
+        )
+    )
     assert len(draw(harness, members[-1], seed, 6, request_block, 1)) == found
 
 

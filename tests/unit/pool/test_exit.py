@@ -30,7 +30,11 @@ def test_request_exit__member__recorded_and_no_longer_active(hpool, member, chai
         "withdrawableAt": when + UNBONDING_PERIOD,
     }
     record = hpool.memberOf(member)
-    assert (record.exitBlock, record.exitTime, record.bond) == (receipt.block_number, when, VERIFIER_BOND)
+    assert (record.exitBlock, record.exitTime, record.bond) == (
+        receipt.block_number,
+        when,
+        VERIFIER_BOND,
+    )
     assert hpool.activeCount() == 0
 
 
@@ -45,7 +49,9 @@ def test_request_exit__twice__reverts(hpool, member):
         hpool.requestExit(sender=member)
 
 
-def test_request_exit__after_a_slash__active_count_not_lowered_twice(hpool, harness, member, members, chain):
+def test_request_exit__after_a_slash__active_count_not_lowered_twice(
+    hpool, harness, member, members, chain
+):
     hpool.register(value=VERIFIER_BOND, sender=members[1])
     slash(harness, members[:2], member, chain)
     assert hpool.activeCount() == 1
@@ -55,16 +61,27 @@ def test_request_exit__after_a_slash__active_count_not_lowered_twice(hpool, harn
     assert hpool.activeCount() == 1
 
 
-def test_withdraw_bond__at_the_end_of_unbonding__pays_the_bond_and_ends_registration(hpool, member, chain):
+def test_withdraw_bond__at_the_end_of_unbonding__pays_the_bond_and_ends_registration(
+    hpool, member, chain
+):
     exit_time = hpool.requestExit(sender=member).timestamp
     chain.pending_timestamp = exit_time + UNBONDING_PERIOD
 
     receipt, paid = _paid(chain, member, lambda: hpool.withdrawBond(sender=member))
 
     assert paid == VERIFIER_BOND
-    assert only_event(receipt, hpool.BondWithdrawn) == {"account": member.address, "amount": VERIFIER_BOND}
+    assert only_event(receipt, hpool.BondWithdrawn) == {
+        "account": member.address,
+        "amount": VERIFIER_BOND,
+    }
     record = hpool.memberOf(member)
-    assert (record.bond, record.activeSince, record.exitBlock, record.exitTime, record.slot) == (0, 0, 0, 0, 1)
+    assert (record.bond, record.activeSince, record.exitBlock, record.exitTime, record.slot) == (
+        0,
+        0,
+        0,
+        0,
+        1,
+    )
     assert hpool.balance == 0
     assert hpool.candidateAt(0, 10**9) == (member.address, False)
 
@@ -86,7 +103,9 @@ def test_withdraw_bond__no_exit_requested__reverts(hpool, member):
         hpool.withdrawBond(sender=member)
 
 
-def test_withdraw_bond__on_an_unsettled_panel__reverts_until_dismissed(hpool, harness, member, members, chain):
+def test_withdraw_bond__on_an_unsettled_panel__reverts_until_dismissed(
+    hpool, harness, member, members, chain
+):
     block = chain.blocks.head.number + 1
     drawn = harness.drawPanel(7, ZERO_SEED, 1, block, 1, members[5], sender=members[5])
     assert hpool.memberOf(member).openPanels == 1

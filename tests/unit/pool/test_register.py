@@ -39,7 +39,9 @@ def test_register__several__appended_in_order(hpool, members):
     assert [hpool.candidateAt(i, 10**9)[0] for i in range(4)] == [m.address for m in members[:4]]
 
 
-@pytest.mark.parametrize("sent", [0, VERIFIER_BOND - 1, VERIFIER_BOND + 1], ids=["zero", "less", "more"])
+@pytest.mark.parametrize(
+    "sent", [0, VERIFIER_BOND - 1, VERIFIER_BOND + 1], ids=["zero", "less", "more"]
+)
 def test_register__wrong_bond__reverts(hpool, members, sent):
     with reverts(hpool.WrongBond, sent=sent, required=VERIFIER_BOND):
         hpool.register(value=sent, sender=members[0])
