@@ -14,8 +14,10 @@ import {Randomness} from "./libraries/Randomness.sol";
 /// trusted pair deployed together; the pool's outgoing calls are views of the market during a
 /// draw ({ILearningMarket-roleOf}), the payment of a withdrawing member and the slashed funds
 /// sent to the market, both made last, under a reentrancy guard, after every state change.
-/// The member list is append-only, so an index names the same address forever. Loops are
-/// bounded: a draw tries at most `8 * needed + 32` candidates, a dismissal walks one panel.
+/// A withdrawn member's slot in the member list goes to the next registrant, so the list holds
+/// no dead entries for long; a panel requested before the reuse cannot see the newcomer (it
+/// registered after the request). Loops are bounded: a draw tries at most `8 * needed + 32`
+/// candidates, a dismissal walks one panel.
 contract VerifierPool is IVerifierPool, ReentrancyGuardTransient {
     /// @dev `activeSince` of a slashed member: it is never eligible again until it re-registers.
     uint64 private constant SLASHED = type(uint64).max;
@@ -33,6 +35,8 @@ contract VerifierPool is IVerifierPool, ReentrancyGuardTransient {
     uint256 public activeCount;
 
     address[] private _list;
+    /// @dev Slots (index + 1) of members that withdrew, for the next registrants to reuse.
+    uint32[] private _freeSlots;
     mapping(address account => Member) private _members;
 
     /// @param verifierBond_ The bond of one seat (wei, > 0, at most 2^96 - 1: the market takes a uint96).
@@ -67,9 +71,17 @@ contract VerifierPool is IVerifierPool, ReentrancyGuardTransient {
 
         uint256 slot = member.slot;
         if (slot == 0) {
-            _list.push(msg.sender);
-            slot = _list.length;
-            member.slot = uint32(slot); // fits: one slot per address that ever paid a bond
+            uint256 free = _freeSlots.length;
+            if (free != 0) {
+                // A withdrawn member's slot: the list never fills with dead entries.
+                slot = _freeSlots[free - 1];
+                _freeSlots.pop();
+                _list[slot - 1] = msg.sender;
+            } else {
+                _list.push(msg.sender);
+                slot = _list.length;
+            }
+            member.slot = uint32(slot); // fits: at most one slot per bond ever paid, far below 2^32
         }
         member.bond = uint96(msg.value); // fits: equals the bond, a uint96 (constructor)
         member.activeSince = uint64(block.number);
@@ -100,10 +112,8 @@ contract VerifierPool is IVerifierPool, ReentrancyGuardTransient {
         if (member.openPanels != 0) revert OnUnsettledPanel(msg.sender, member.openPanels);
 
         amount = member.bond;
-        member.bond = 0;
-        member.activeSince = 0;
-        member.exitBlock = 0;
-        member.exitTime = 0;
+        _freeSlots.push(member.slot);
+        delete _members[msg.sender];
         emit BondWithdrawn(msg.sender, amount);
 
         Address.sendValue(payable(msg.sender), amount);

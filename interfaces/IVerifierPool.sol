@@ -23,8 +23,8 @@ interface IVerifierPool {
     /// @param exitBlock Block of its exit request (0 = none).
     /// @param exitTime Timestamp of its exit request (0 = none).
     /// @param openPanels Panels it was drawn on whose task has not been finalized yet.
-    /// @param slot Its position in the pool's member list plus one (0 = never registered); a
-    /// member that registers again after withdrawing keeps its slot.
+    /// @param slot Its position in the pool's member list plus one (0 = not registered). A
+    /// withdrawal frees the slot; the next registration takes a freed slot if there is one.
     struct Member {
         uint96 bond;
         uint64 activeSince;
@@ -91,9 +91,10 @@ interface IVerifierPool {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Joins the pool with exactly {verifierBond}.
-    /// @dev Any address without a live registration (never registered, or withdrawn). The first
-    /// registration appends the address to the member list; a later one reuses its slot. The
-    /// member is eligible for panels requested in a later block than this one.
+    /// @dev Any address without a live registration (never registered, or withdrawn). The
+    /// registrant takes the slot of a member that withdrew, if any, else is appended to the
+    /// member list. It is eligible for panels requested in a later block than this one (so
+    /// taking a freed slot changes no pending draw: the slot's new occupant is ineligible for it).
     /// Emits a {VerifierRegistered} event.
     function register() external payable;
 
@@ -103,7 +104,7 @@ interface IVerifierPool {
     /// @dev A registered member, once. Emits an {ExitRequested} event.
     function requestExit() external;
 
-    /// @notice Pays the caller what is left of its bond and ends its registration.
+    /// @notice Pays the caller what is left of its bond, ends its registration and frees its slot.
     /// @dev A member that asked to leave, once `unbondingPeriod` seconds have passed since and
     /// no panel it sits on is unsettled. Pays with {Address-sendValue} after zeroing the record.
     /// Emits a {BondWithdrawn} event.
@@ -155,7 +156,7 @@ interface IVerifierPool {
     /// @notice Seconds between an exit request and the withdrawal it allows.
     function unbondingPeriod() external view returns (uint256);
 
-    /// @notice Length of the member list (every address that ever registered, once).
+    /// @notice Length of the member list (its slots, live or freed).
     function size() external view returns (uint256);
 
     /// @notice Members registered, not slashed, and not leaving.

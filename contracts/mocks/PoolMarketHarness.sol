@@ -15,6 +15,7 @@ contract PoolMarketHarness {
     IVerifierPool public immutable pool;
     mapping(address account => bool) public contributor;
 
+    /// @notice Deploys the pool this harness is the market of, with these terms.
     constructor(uint96 verifierBond, uint96 slashAmount, uint64 unbondingPeriod) {
         pool = new VerifierPool(verifierBond, slashAmount, unbondingPeriod);
     }

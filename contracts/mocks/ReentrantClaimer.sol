@@ -37,6 +37,7 @@ contract ReentrantClaimer is MarketActor {
         swallow = swallow_;
     }
 
+    /// @notice Takes a payment; once armed, makes its one reentrant call first.
     receive() external payable {
         Attack current = attack;
         if (current == Attack.None) return;

@@ -119,7 +119,8 @@ class PoolModel:
     slash: int
     unbonding: int
     members: dict[str, MemberModel] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # the member list: slot i + 1 holds order[i]
+    free: list[int] = field(default_factory=list)  # slots freed by withdrawals, reused last first
 
     def member(self, account: str) -> MemberModel:
         return self.members.get(account, MemberModel())
@@ -174,8 +175,12 @@ class PoolModel:
     def register(self, sender: str, block: int) -> None:
         m = self.members.setdefault(sender, MemberModel())
         if m.slot == 0:
-            self.order.append(sender)
-            m.slot = len(self.order)
+            if self.free:
+                m.slot = self.free.pop()
+                self.order[m.slot - 1] = sender
+            else:
+                self.order.append(sender)
+                m.slot = len(self.order)
         m.bond, m.active_since = self.bond, block
 
     def request_exit(self, sender: str, block: int, now: int) -> None:
@@ -185,7 +190,8 @@ class PoolModel:
     def withdraw(self, sender: str) -> int:
         m = self.members[sender]
         amount = m.bond
-        m.bond = m.active_since = m.exit_block = m.exit_time = 0
+        self.free.append(m.slot)
+        self.members[sender] = MemberModel()
         return amount
 
     def dismiss(self, members: list[str], slash_mask: int) -> int:

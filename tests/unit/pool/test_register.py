@@ -74,3 +74,23 @@ def test_register__again_after_withdrawal__same_slot_new_block(hpool, members, c
     assert only_event(receipt, hpool.VerifierRegistered)["index"] == 0
     assert _record(hpool, member) == (VERIFIER_BOND, receipt.block_number, 0, 0, 0, 1)
     assert (hpool.size(), hpool.activeCount()) == (2, 2)
+
+
+def test_register__after_a_withdrawal__a_newcomer_takes_the_freed_slot(hpool, members, chain):
+    leaving, staying, newcomer = members[0], members[1], members[2]
+    hpool.register(value=VERIFIER_BOND, sender=leaving)
+    hpool.register(value=VERIFIER_BOND, sender=staying)
+    request_block = chain.blocks.head.number + 1  # a panel requested now, drawn later
+    hpool.requestExit(sender=leaving)
+    chain.pending_timestamp += hpool.unbondingPeriod()
+    hpool.withdrawBond(sender=leaving)
+
+    receipt = hpool.register(value=VERIFIER_BOND, sender=newcomer)
+
+    assert only_event(receipt, hpool.VerifierRegistered)["index"] == 0
+    assert hpool.size() == 2
+    assert _record(hpool, newcomer) == (VERIFIER_BOND, receipt.block_number, 0, 0, 0, 1)
+    assert _record(hpool, leaving) == (0, 0, 0, 0, 0, 0)
+    # The newcomer sits where the leaver sat, but a draw requested before cannot pick it.
+    assert hpool.candidateAt(0, request_block) == (newcomer.address, False)
+    assert hpool.candidateAt(0, receipt.block_number + 1) == (newcomer.address, True)
