@@ -69,11 +69,12 @@ def columns(rows):
 
 
 @pytest.fixture(scope="module")
-def tasks(market, chain, initiator, contributors, verifiers, outsider, by_address):
+def tasks(market, pool, chain, initiator, contributors, verifiers, outsider, by_address):
     """Five tasks in step, all in the ScoreReveal window: main (4 submissions, 5 members, 2
     dishonest), silent (3 submissions, no member reveals), flat (2 submissions, none above the
     start), even (1 submission, 4 of 5 members reveal), dissent (1 submission, 2 of 5 members
-    vote unavailable)."""
+    vote unavailable). (`pool` is requested so that every session fixture the module's tests use
+    comes before this one: ape's snapshots then nest.)"""
 
     def task(label, **kw):
         return open_task(market, chain, initiator, by_address, reward=REWARD, label=label, **kw)
