@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 APE := $(CURDIR)/.venv/bin/ape
 
-.PHONY: setup demo test lint compile clean slither coverage gas gas-benchmark
+.PHONY: setup demo test lint compile clean slither coverage gas gas-benchmark cap-run
 
 setup:  ## install the toolchain (Python venv, npm packages, solc adapter); quick when done
 	@tools/setup.sh
@@ -32,6 +32,9 @@ coverage: setup  ## line, statement, function and branch coverage of contracts/ 
 gas: setup  ## ape's own gas table (ape test --gas) over one whole round: every action of the market
 	$(APE) compile --force
 	$(APE) test tests/unit/market/test_smoke_round.py --gas
+
+cap-run: setup compile  ## one task at the caps (512 contributors, a 63-member panel) on a plain anvil enforcing EIP-7825: largest gas per action (ARGS: --contributors --panel --batch)
+	$(CURDIR)/.venv/bin/python -m tools.cap_run $(ARGS)
 
 gas-benchmark: setup  ## gas per action and per contributor of whole tasks (1-200 contributors x 1-9 verifiers) beside each action's floor; rewrites the tables in docs/gas.md (ARGS: script options)
 	$(APE) run gas_benchmark $(ARGS)

@@ -2,17 +2,18 @@
 pragma solidity 0.8.28;
 
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ILearningMarket} from "../interfaces/ILearningMarket.sol";
-import {TaskRegistry} from "./TaskRegistry.sol";
+import {PanelDraw} from "./PanelDraw.sol";
 
 /// @title Escrow
 /// @notice Pull payments out of a task's escrow: each address claims what it is owed, once.
 /// @dev The market never pushes ETH. A claim zeroes the entitlement (marks it claimed)
 /// before paying, under a reentrancy guard, with {Address-sendValue}; a recipient that
 /// reverts fails its own claim only. Funds of one task pay only that task's entitlements:
-/// `paidOut` never exceeds what the task took in (checked by the conservation tests).
-abstract contract Escrow is TaskRegistry, ReentrancyGuardTransient {
+/// `paidOut` plus what the task burned never exceeds what it took in (checked by the
+/// conservation tests). Panel members' bonds never enter the market: a member's claim pays
+/// its fee only.
+abstract contract Escrow is PanelDraw {
     /// @inheritdoc ILearningMarket
     function claim(uint256 taskId) external returns (uint256 amount) {
         return _claim(taskId, payable(msg.sender));

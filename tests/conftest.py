@@ -1,4 +1,8 @@
-"""Fixtures for the whole suite: the market, the roles, and a task factory."""
+"""Fixtures for the whole suite: the market and its pool, the roles, and a task factory.
+
+The session's market has a pool of five registered verifiers (`verifiers`); a task's panel of
+three is drawn from them at random, so tests name panel members by draw order (`task.panel()`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from typing import Any
 import ape_test.accounts
 import pytest
 
-from tests.utils.market import DEFAULT_REWARD, MIN_WINDOW, TaskHandle, open_task
+from tests.utils.deploy import deploy_market, register
+from tests.utils.market import DEFAULT_REWARD, TaskHandle, open_task
 
 
 def _cache_test_account_keys() -> None:
@@ -55,6 +60,7 @@ def contributors(accounts):
 
 @pytest.fixture(scope="session")
 def verifiers(accounts):
+    """The five members of the session market's pool."""
     return accounts[10:15]
 
 
@@ -64,15 +70,36 @@ def outsider(accounts):
 
 
 @pytest.fixture(scope="session")
-def market(project, deployer):
-    return deployer.deploy(project.LearningMarket, MIN_WINDOW)
+def by_address(accounts) -> dict[str, Any]:
+    """Every test account by address: to act for the members a draw picked."""
+    return {account.address: account for account in accounts}
+
+
+@pytest.fixture(scope="session")
+def deployment(project, deployer, verifiers):
+    deployed = deploy_market(project, deployer)
+    register(deployed.pool, verifiers)
+    return deployed
+
+
+@pytest.fixture(scope="session")
+def market(deployment):
+    return deployment.market
+
+
+@pytest.fixture(scope="session")
+def pool(deployment):
+    return deployment.pool
 
 
 @pytest.fixture
-def create_task(market, chain, initiator) -> Callable[..., TaskHandle]:
-    """Creates a task; keyword arguments override TaskParams fields (by their Solidity names)."""
+def create_task(market, chain, initiator, by_address) -> Callable[..., TaskHandle]:
+    """Creates a task (Audit phase); keyword arguments override TaskParams fields (by their
+    Solidity names)."""
 
-    def create(reward: int = DEFAULT_REWARD, sender: Any = None, label: str = "test", **overrides: Any) -> TaskHandle:
-        return open_task(market, chain, sender or initiator, reward, label, **overrides)
+    def create(
+        reward: int = DEFAULT_REWARD, sender: Any = None, label: str = "test", **overrides: Any
+    ) -> TaskHandle:
+        return open_task(market, chain, sender or initiator, by_address, reward, label, **overrides)
 
     return create

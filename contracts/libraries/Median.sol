@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 /// @title Median
 /// @notice The median of a short list of scores.
 /// @dev Sorts in place by insertion. The list is one score per verifier, at most the
-/// market's verifier cap (64), and nearly sorted or all equal when verifiers agree: there
+/// market's panel cap (63), and nearly sorted or all equal when verifiers agree: there
 /// insertion sort is linear, where OpenZeppelin's {Arrays-sort} (a quicksort with the first
 /// element as pivot) is quadratic. See docs/gas.md.
 library Median {

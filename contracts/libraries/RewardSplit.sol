@@ -5,9 +5,11 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 /// @title RewardSplit
 /// @notice How the market divides money: fees in basis points, weights above a baseline,
-/// pro-rata and equal shares. Every division rounds down; what is left is dust, which the
-/// market returns to the initiator.
+/// pro-rata shares, and the honest panel members' per-head fee. Every division rounds down;
+/// what is left is dust (the market returns it to the initiator, or burns it when the divided
+/// amount holds slashed wei).
 library RewardSplit {
+    /// @dev 100% in basis points: the unit of every fee, score, baseline and tolerance.
     uint256 internal constant BPS = 10_000;
 
     /// @notice `amount * bps / 10000`, rounded down.
@@ -26,7 +28,8 @@ library RewardSplit {
         return total == 0 ? 0 : Math.mulDiv(pool, share, total);
     }
 
-    /// @notice `pool` divided equally among `count` (zero when `count` is zero).
+    /// @notice `pool` divided equally among `count` (zero when `count` is zero). Used only for
+    /// the honest panel members' fee: contributors are always paid by weight.
     function equalShare(uint256 pool, uint256 count) internal pure returns (uint256) {
         return count == 0 ? 0 : pool / count;
     }

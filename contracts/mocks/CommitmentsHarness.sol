@@ -18,16 +18,21 @@ contract CommitmentsHarness {
     }
 
     /// @notice {Commitments-scores}.
-    function scores(uint256 taskId, address verifier, uint16[] memory scoreList, bytes32 salt)
+    function scores(uint256 taskId, address verifier, bool testSetAvailable, uint16[] memory scoreList, bytes32 salt)
         external
         view
         returns (bytes32)
     {
-        return Commitments.scores(taskId, verifier, scoreList, salt);
+        return Commitments.scores(taskId, verifier, testSetAvailable, scoreList, salt);
+    }
+
+    /// @notice {Commitments-shard}.
+    function shard(bytes32 shardDigest, bytes32 salt) external pure returns (bytes32) {
+        return Commitments.shard(shardDigest, salt);
     }
 
     /// @notice {Commitments-testSet}.
-    function testSet(address initiator, bytes32 testDigest, bytes32 salt) external view returns (bytes32) {
-        return Commitments.testSet(initiator, testDigest, salt);
+    function testSet(address initiator, bytes32[] memory shardCommitments) external view returns (bytes32) {
+        return Commitments.testSet(initiator, shardCommitments);
     }
 }

@@ -14,6 +14,7 @@ contract RevertingReceiver is MarketActor {
 
     constructor(ILearningMarket market_) MarketActor(market_) {}
 
+    /// @notice Refuses every payment.
     receive() external payable {
         revert PaymentRefused(msg.value);
     }

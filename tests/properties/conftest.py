@@ -27,3 +27,8 @@ def other_commitments_harness(project, deployer):
 @pytest.fixture(scope="session")
 def score_book_harness(project, deployer):
     return deployer.deploy(project.ScoreBookHarness)
+
+
+@pytest.fixture(scope="session")
+def randomness_harness(project, deployer):
+    return deployer.deploy(project.RandomnessHarness)

@@ -1,18 +1,18 @@
-"""The off-chain commitment helpers (`learning_market.commitments`, what every role sends) against the
-contract, and their domain separation.
+"""Commitments against eth_abi and keccak in Python, and their domain separation.
 
-Each commitment is `keccak256(abi.encode(block.chainid, market, ...fields))`: the hash the
-contract computes (its library through a harness, and the market's own views) must be the one
-an off-chain participant computes, for any input; and changing any single field (task id,
-sender, digest, salt, score list, market address) must change it. The chain id cannot change
-within one test run: it is checked by being encoded.
+Model, score and test set commitments are `keccak256(abi.encode(block.chainid, market,
+...fields))`; a shard commitment is `keccak256(abi.encode(digest, salt))`. The hash the
+contract computes must be the one an off-chain participant computes, for any input; and
+changing any single field (task id, sender, vote, digest, salt, score list, shard list, market
+address) must change it. The chain id cannot change within one test run: it is checked by
+being encoded.
 """
 
-from eth_utils import to_checksum_address
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
 from hypothesis import given
 from hypothesis import strategies as st
 
-from learning_market.commitments import model_commitment, score_commitment, test_set_commitment
 from tests.utils.profiles import PROPERTIES
 
 UINT256_MAX = 2**256 - 1
@@ -26,6 +26,25 @@ words = st.one_of(st.binary(min_size=32, max_size=32), st.sampled_from([bytes(32
 score_lists = st.lists(st.one_of(st.integers(0, 10_000), st.integers(0, 2**16 - 1)), max_size=80)
 
 
+def model_commitment(chain_id, market, task_id, contributor, digest, salt) -> bytes:
+    types = ["uint256", "address", "uint256", "address", "bytes32", "bytes32"]
+    return keccak(encode(types, [chain_id, market, task_id, contributor, digest, salt]))
+
+
+def score_commitment(chain_id, market, task_id, verifier, available, scores, salt) -> bytes:
+    types = ["uint256", "address", "uint256", "address", "bool", "uint16[]", "bytes32"]
+    return keccak(encode(types, [chain_id, market, task_id, verifier, available, scores, salt]))
+
+
+def shard_commitment(digest, salt) -> bytes:
+    return keccak(encode(["bytes32", "bytes32"], [digest, salt]))
+
+
+def commitment_to_test_set(chain_id, market, initiator, shard_commitments) -> bytes:
+    types = ["uint256", "address", "address", "bytes32[]"]
+    return keccak(encode(types, [chain_id, market, initiator, shard_commitments]))
+
+
 def _another(data, strategy, value, label):
     return data.draw(strategy.filter(lambda other: other != value), label=label)
 
@@ -33,7 +52,7 @@ def _another(data, strategy, value, label):
 @PROPERTIES
 @given(data=st.data(), task_id=task_ids, contributor=addresses, digest=words, salt=words)
 def test_model_commitment__any_input_and_any_one_field_changed__equals_python_and_changes(
-    commitments_harness, other_commitments_harness, market, chain, data, task_id, contributor, digest, salt
+    commitments_harness, other_commitments_harness, chain, data, task_id, contributor, digest, salt
 ):
     # Prepare
     fields = {"taskId": task_id, "contributor": contributor, "digest": digest, "salt": salt}
@@ -59,23 +78,42 @@ def test_model_commitment__any_input_and_any_one_field_changed__equals_python_an
     )
     assert altered == model_commitment(chain.chain_id, harness.address, *other.values())
     assert altered != original
-    assert market.modelCommitment(*fields.values()) == model_commitment(
-        chain.chain_id, market.address, *fields.values()
-    )
 
 
 @PROPERTIES
-@given(data=st.data(), task_id=task_ids, verifier=addresses, scores=score_lists, salt=words)
+@given(
+    data=st.data(),
+    task_id=task_ids,
+    verifier=addresses,
+    available=st.booleans(),
+    scores=score_lists,
+    salt=words,
+)
 def test_score_commitment__any_input_and_any_one_field_or_score_changed__equals_python_and_changes(
-    commitments_harness, other_commitments_harness, market, chain, data, task_id, verifier, scores, salt
+    commitments_harness,
+    other_commitments_harness,
+    chain,
+    data,
+    task_id,
+    verifier,
+    available,
+    scores,
+    salt,
 ):
     # Prepare
-    fields = {"taskId": task_id, "verifier": verifier, "scores": scores, "salt": salt}
+    fields = {
+        "taskId": task_id,
+        "verifier": verifier,
+        "available": available,
+        "scores": scores,
+        "salt": salt,
+    }
     changed = data.draw(
         st.sampled_from(
             [
                 "taskId",
                 "verifier",
+                "vote",
                 "one score",
                 "one score more",
                 "one score less",
@@ -88,6 +126,8 @@ def test_score_commitment__any_input_and_any_one_field_or_score_changed__equals_
     harness, other = commitments_harness, dict(fields, scores=list(scores))
     if changed == "market":
         harness = other_commitments_harness
+    elif changed == "vote":
+        other["available"] = not available
     elif changed == "one score" and scores:
         index = data.draw(st.integers(0, len(scores) - 1), label="index")
         other["scores"][index] = _another(data, st.integers(0, 2**16 - 1), scores[index], "score")
@@ -109,36 +149,55 @@ def test_score_commitment__any_input_and_any_one_field_or_score_changed__equals_
     )
     assert altered == score_commitment(chain.chain_id, harness.address, *other.values())
     assert altered != original
-    assert market.scoreCommitment(*fields.values()) == score_commitment(
-        chain.chain_id, market.address, *fields.values()
-    )
 
 
 @PROPERTIES
-@given(data=st.data(), initiator=addresses, digest=words, salt=words)
+@given(digest=words, salt=words, other_salt=words)
+def test_shard_commitment__any_input__equals_python_and_each_salt_hides_its_own_shard(
+    commitments_harness, digest, salt, other_salt
+):
+    assert commitments_harness.shard(digest, salt) == shard_commitment(digest, salt)
+    if other_salt != salt:
+        assert commitments_harness.shard(digest, other_salt) != shard_commitment(digest, salt)
+
+
+@PROPERTIES
+@given(data=st.data(), initiator=addresses, shards=st.lists(words, min_size=2, max_size=32))
 def test_test_set_commitment__any_input_and_any_one_field_changed__equals_python_and_changes(
-    commitments_harness, other_commitments_harness, market, chain, data, initiator, digest, salt
+    commitments_harness, other_commitments_harness, chain, data, initiator, shards
 ):
     # Prepare
-    fields = {"initiator": initiator, "digest": digest, "salt": salt}
-    changed = data.draw(st.sampled_from(["initiator", "digest", "salt", "market"]), label="field")
-    harness, other = commitments_harness, dict(fields)
+    fields = {"initiator": initiator, "shards": shards}
+    changed = data.draw(
+        st.sampled_from(
+            ["initiator", "one shard", "one shard more", "one shard less", "order", "market"]
+        ),
+        label="field",
+    )
+    harness, other = commitments_harness, dict(fields, shards=list(shards))
     if changed == "market":
         harness = other_commitments_harness
+    elif changed == "initiator":
+        other["initiator"] = _another(data, addresses, initiator, "initiator")
+    elif changed == "one shard":
+        index = data.draw(st.integers(0, len(shards) - 1), label="index")
+        other["shards"][index] = _another(data, words, shards[index], "shard")
+    elif changed == "one shard more":
+        other["shards"].append(data.draw(words, label="extra shard"))
+    elif changed == "one shard less":
+        other["shards"].pop(data.draw(st.integers(0, len(shards) - 1), label="index"))
     else:
-        strategy = {"initiator": addresses, "digest": words, "salt": words}[changed]
-        other[changed] = _another(data, strategy, fields[changed], changed)
+        other["shards"] = list(reversed(shards))
+        if other["shards"] == shards:
+            other["shards"].append(bytes(32))
 
     # Execute
     original = commitments_harness.testSet(*fields.values())
     altered = harness.testSet(*other.values())
 
     # Assert
-    assert original == test_set_commitment(
+    assert original == commitment_to_test_set(
         chain.chain_id, commitments_harness.address, *fields.values()
     )
-    assert altered == test_set_commitment(chain.chain_id, harness.address, *other.values())
+    assert altered == commitment_to_test_set(chain.chain_id, harness.address, *other.values())
     assert altered != original
-    assert market.testSetCommitment(*fields.values()) == test_set_commitment(
-        chain.chain_id, market.address, *fields.values()
-    )

@@ -5,15 +5,14 @@ fee and proRata go through OpenZeppelin's Math.mulDiv: `amount * bps / 10000` an
 and revert only when the result itself does not fit.
 """
 
-import ape
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.utils.lifecycle import panics
 from tests.utils.profiles import PROPERTIES
 
 BPS = 10_000
 UINT256_MAX = 2**256 - 1
-OVERFLOW = "panic: arithmetic underflow or overflow (0x11)"
 
 uint256 = st.one_of(
     st.integers(0, UINT256_MAX),
@@ -31,7 +30,7 @@ def test_fee__any_amount_and_bps__is_the_exact_floor_and_reverts_only_when_it_do
 ):
     expected = amount * fee_bps // BPS
     if expected > UINT256_MAX:  # only with bps above 10000
-        with ape.reverts(OVERFLOW):
+        with panics(0x11):
             reward_split_harness.fee(amount, fee_bps)
         return
 
@@ -74,7 +73,7 @@ def test_pro_rata__any_input__is_the_exact_floor_zero_without_total_or_reverts_i
 ):
     expected = pool * share // total if total else 0
     if expected > UINT256_MAX:  # only with share above total
-        with ape.reverts(OVERFLOW):
+        with panics(0x11):
             reward_split_harness.proRata(pool, share, total)
         return
 

@@ -4,17 +4,16 @@ Each example stores a list in a fresh book (on a chain snapshot restored afterwa
 reads it back: every score, the padding of the last word, and the exact packing.
 """
 
-import ape
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.utils.isolation import isolated
+from tests.utils.lifecycle import panics
 from tests.utils.profiles import PROPERTIES, PROPERTIES_WITH_TRANSACTIONS
 
 PER_WORD = 16
 UINT16_MAX = 2**16 - 1
-OUT_OF_BOUNDS = "panic: array out-of-bounds access (0x32)"
 
 scores = st.one_of(
     st.integers(0, 10_000), st.integers(0, UINT16_MAX), st.sampled_from([0, 10_000, UINT16_MAX])
@@ -79,5 +78,5 @@ def test_score_book__index_past_the_last_word__reverts(score_book_harness, chain
         score_book_harness.store(list(range(count)), sender=deployer)
         capacity = PER_WORD * -(-count // PER_WORD)
 
-        with ape.reverts(OUT_OF_BOUNDS):
+        with panics(0x32):
             score_book_harness.at(capacity)

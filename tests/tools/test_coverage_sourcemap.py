@@ -49,6 +49,13 @@ def test_metadata_label__solc_code__is_its_cbor_metadata(code):
     assert metadata_label(code) == CBOR
 
 
+def test_metadata_label__init_code_that_creates_contracts__is_its_own_runtime_metadata():
+    other = b"\xa2\x64ipfs\x58\x22" + bytes(range(1, 35)) + b"\x64solc\x43\x00\x08\x1c\x00\x33"  # a created contract's
+    init = b"\x60\x80\x39" + b"\x60\x80" + CBOR + b"\x60\x80" + other + bytes(64)
+    assert metadata_label(init, init=True) == CBOR
+    assert metadata_label(init) == other
+
+
 def test_metadata_label__code_without_metadata__is_none():
     assert metadata_label(bytes.fromhex("6080604052")) is None
 

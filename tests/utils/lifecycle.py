@@ -3,11 +3,12 @@
 `reverts(error, **fields)` is stricter than `ape.reverts`, which ignores a field it does
 not know (a misspelt name passes) and lets any revert through when the error could not be
 decoded: here the error must be the one named, and every one of its fields must be given
-and match.
+and match. `panics(code)` does the same for the compiler's Panic(uint256) errors.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,13 +27,30 @@ def _plain(value: Any) -> Any:
     return getattr(value, "address", value)
 
 
+def _revert_data(message: str) -> bytes:
+    """The revert data in ape's message: hex (a constructor's revert), or anvil's rendering of a
+    view call's custom error, "custom error 0x<selector>: <data>", where the data is printed as
+    text when it is valid UTF-8 and as hex otherwise."""
+    if message.startswith("0x"):
+        return bytes(HexBytes(message))
+    found = re.match(
+        r"(?:execution reverted: )?custom error 0x([0-9a-fA-F]{8}): ?(.*)", message, re.S
+    )
+    if not found:
+        return b""
+    selector, rest = found.groups()
+    body = bytes(HexBytes(rest)) if rest.startswith("0x") else rest.encode("utf-8")
+    return bytes.fromhex(selector) + body
+
+
 def _raised(raised: Exception, error: Any) -> tuple[str, dict[str, Any]]:
     """The name and fields of the custom error in `raised`."""
     if isinstance(raised, ape.exceptions.CustomError):
         return raised.abi.name, dict(raised.inputs)
-    # A constructor's revert is not decoded by ape: decode it with the expected error's ABI.
+    # A constructor's revert, and a view call's, are not decoded by ape: decode them with the
+    # expected error's ABI.
     message = str(raised.revert_message)
-    data = bytes(HexBytes(message)) if message.startswith("0x") else b""
+    data = _revert_data(message)
     if data[:4] != keccak(text=error.abi.selector)[:4]:
         return f"<revert {message}>", {}
     values = decode([i.canonical_type for i in error.abi.inputs], data[4:])
@@ -48,7 +66,23 @@ def reverts(error: Any, **fields: Any) -> Iterator[Any]:
     assert sorted(fields) == sorted(names), f"give every field of {error.abi.name}: {names}"
     name, actual = _raised(info.value, error)
     assert name == error.abi.name, f"expected {error.abi.name}, reverted with {name} {actual}"
-    assert actual == {key: _plain(value) for key, value in fields.items()}
+    expected = {key: _plain(value) for key, value in fields.items()}
+    assert actual == expected, f"{name}: got {actual}, expected {expected}"
+
+
+PANICS = {0x11: "arithmetic underflow or overflow", 0x32: "array out-of-bounds access"}
+
+
+@contextmanager
+def panics(code: int) -> Iterator[Any]:
+    """Expects the block to revert with the compiler's `Panic(code)` (0x11 overflow, 0x32 index
+    out of bounds), and nothing else."""
+    with ape.reverts() as info:
+        yield info
+    message = str(info.value.revert_message)
+    assert message == f"panic: {PANICS[code]} (0x{code:02x})", (
+        f"expected Panic(0x{code:02x}), got {message!r}"
+    )
 
 
 def same_contract(deployed: Any) -> Any:
@@ -67,13 +101,21 @@ def only_event(receipt: Any, event: Any) -> dict[str, Any]:
 def finish_round(
     task: TaskHandle, contributor: Any, caller: Any, publish: bool = True
 ) -> TaskHandle:
-    """Drives a fresh task to Finalized (one contributor, no verifier) and, with `publish`,
-    records its fused model: the shortest path to a task that may be a parent."""
+    """Drives a fresh task to Finalized (one contributor, every panel member scoring it above
+    the start) and, with `publish`, records its fused model: the shortest path to a task that
+    may be a parent."""
+    task.open_audit()
     task.commit(contributor)
     task.after("commit")
+    members = task.open_panel(caller)
     task.reveal(contributor)
     task.after("reveal")
     task.reveal_test_set()
+    for member in members:
+        task.commit_scores(member, [5_000, 6_000])
+    task.after("scoreCommit")
+    for member in members:
+        task.reveal_scores(member)
     task.after("scoreReveal")
     task.finalize(caller)
     if publish:

@@ -48,10 +48,15 @@ HALTS = frozenset({0x00, 0xF3, 0xFD, 0xFE, 0xFF})  # STOP RETURN REVERT INVALID 
 _CBOR = re.compile(rb"\xa2\x64ipfs\x58\x22.{34}\x64solc\x43.{3}\x00\x33", re.DOTALL)
 
 
-def metadata_label(code: bytes) -> bytes | None:
-    """The last CBOR metadata block in `code` (runtime code, or init code plus arguments)."""
+def metadata_label(code: bytes, init: bool = False) -> bytes | None:
+    """The contract's CBOR metadata block in `code`: the last one in runtime code; in init code
+    (plus constructor arguments), the first one, which ends the contract's runtime object. The
+    init code of a constructor that creates contracts (`new X` in the constructor) carries their
+    creation code after its own runtime object, with their metadata after its own."""
     matches = list(_CBOR.finditer(code))
-    return matches[-1].group(0) if matches else None
+    if not matches:
+        return None
+    return matches[0 if init else -1].group(0)
 
 
 def decode_source_map(source_map: str) -> list[tuple[int, int, int, str]]:

@@ -232,7 +232,7 @@ class Recorder:
     def _root(self, uri: str, to: str | None, data: str | None) -> Label | None:
         if to:
             return self._label(uri, to)
-        cbor = metadata_label(bytes.fromhex((data or "0x")[2:]))  # init code + constructor arguments
+        cbor = metadata_label(bytes.fromhex((data or "0x")[2:]), init=True)  # init code + constructor arguments
         return (cbor, "init") if cbor else None
 
     def record(self, uri: str, steps: list[Step], root: Label | None) -> None:

@@ -1,15 +1,28 @@
-"""cancelTask: the initiator takes its reward back before any model is committed, and every
-verifier that joined gets its stake back; nothing else may cancel, and a cancelled task
-takes no further part."""
+"""cancelTask: the initiator takes its reward back, less the burned forfeit, before any model is
+committed (in Audit or Commit); nothing else may cancel, and a cancelled task takes no further part.
+The forfeit makes re-rolling the audit by cancelling cost something."""
 
 import pytest
 
 from tests.utils.lifecycle import only_event, reverts
-from tests.utils.market import DEFAULT_VERIFIER_STAKE, PHASE
+from tests.utils.market import DEFAULT_REWARD, FORFEIT_BPS, PHASE
+from tests.utils.settlement import claim_measured
+
+FORFEIT = DEFAULT_REWARD * FORFEIT_BPS // 10_000
 
 
-def test_cancel_task__in_commit_without_commitments__cancels(market, create_task, initiator):
+@pytest.mark.parametrize("moment", ["audit_not_drawn", "audit_drawn", "commit", "commit_deadline"])
+def test_cancel_task__before_any_commitment__cancels_and_burns_the_forfeit(
+    market, create_task, initiator, moment
+):
     task = create_task()
+    if moment != "audit_not_drawn":
+        task.draw_audit()
+    if moment.startswith("commit"):
+        task.reveal_audit()
+    if moment == "commit_deadline":
+        task.at_deadline("commit")
+    burned_before = market.totalBurned()
 
     tx = market.cancelTask(task.task_id, sender=initiator)
 
@@ -17,84 +30,75 @@ def test_cancel_task__in_commit_without_commitments__cancels(market, create_task
         "taskId": task.task_id,
         "initiator": initiator.address,
     }
-    assert market.phaseOf(task.task_id) == PHASE["Cancelled"]
-    assert market.getTask(task.task_id).phase == PHASE["Cancelled"]
+    assert only_event(tx, market.Burned) == {"taskId": task.task_id, "amount": FORFEIT}
+    assert market.totalBurned() - burned_before == FORFEIT
+    view = task.view()
+    assert view.phase == PHASE["Cancelled"]
+    assert (view.burned, view.settlement.burned, view.settlement.initiatorRefund) == (
+        FORFEIT,
+        FORFEIT,
+        DEFAULT_REWARD - FORFEIT,
+    )
 
 
-def test_cancel_task__at_commit_deadline__cancels(market, create_task, initiator):
-    task = create_task()
-    task.at_deadline("commit")
-
-    market.cancelTask(task.task_id, sender=initiator)
-
-    assert market.phaseOf(task.task_id) == PHASE["Cancelled"]
-
-
-def test_cancel_task__claims__pay_back_reward_and_stakes_exactly(
-    market, create_task, initiator, verifiers, outsider
+def test_cancel_task__claim__pays_back_the_reward_less_the_forfeit(
+    market, create_task, initiator, outsider
 ):
-    market_before = market.balance
     task = create_task()
-    v1, v2 = verifiers[:2]
-    task.join(v1)
-    task.join(v2)
     market.cancelTask(task.task_id, sender=initiator)
-    assert market.owed(task.task_id, initiator) == task.reward
-    assert market.owed(task.task_id, v1) == DEFAULT_VERIFIER_STAKE
+    assert market.owed(task.task_id, initiator) == DEFAULT_REWARD - FORFEIT
     assert market.owed(task.task_id, outsider) == 0
+    market_before = market.balance
 
-    initiator_before = initiator.balance
-    tx = market.claim(task.task_id, sender=initiator)
+    receipt, received = claim_measured(market, task.task_id, initiator)
 
-    assert tx.return_value == task.reward
-    assert initiator.balance == initiator_before + task.reward - tx.total_fees_paid
-    assert only_event(tx, market.Claimed) == {
-        "taskId": task.task_id,
-        "account": initiator.address,
-        "recipient": initiator.address,
-        "amount": task.reward,
-    }
-    for verifier in (v1, v2):
-        before = verifier.balance
-        tx = market.claim(task.task_id, sender=verifier)
-        assert verifier.balance == before + DEFAULT_VERIFIER_STAKE - tx.total_fees_paid
-        assert only_event(tx, market.Claimed)["amount"] == DEFAULT_VERIFIER_STAKE
-
-    state = market.getTask(task.task_id)
-    assert state.deposited == state.paidOut == task.reward + 2 * DEFAULT_VERIFIER_STAKE
-    assert [market.owed(task.task_id, a) for a in (initiator, v1, v2, outsider)] == [0, 0, 0, 0]
-    assert all(market.hasClaimed(task.task_id, a) for a in (initiator, v1, v2))
-    assert market.balance == market_before
+    assert received == DEFAULT_REWARD - FORFEIT
+    assert list(receipt.decode_logs(market.Burned)) == []  # burned once, by the cancel
+    assert market_before - market.balance == DEFAULT_REWARD - FORFEIT
+    view = task.view()
+    assert (view.deposited, view.paidOut, view.burned) == (
+        DEFAULT_REWARD,
+        DEFAULT_REWARD - FORFEIT,
+        FORFEIT,
+    )
 
 
-@pytest.mark.parametrize("role", ["outsider", "verifier"])
-def test_cancel_task__not_initiator__reverts(market, create_task, outsider, verifiers, role):
+def test_cancel_task__reward_too_small_to_forfeit__nothing_burned(market, create_task, initiator):
+    task = create_task(reward=19)  # 19 * 500 // 10000 == 0
+    tx = market.cancelTask(task.task_id, sender=initiator)
+    assert list(tx.decode_logs(market.Burned)) == []
+    assert market.owed(task.task_id, initiator) == 19
+
+
+@pytest.mark.parametrize("who", ["outsider", "pool_member"])
+def test_cancel_task__not_initiator__reverts(market, create_task, outsider, verifiers, who):
     task = create_task()
-    caller = outsider if role == "outsider" else verifiers[0]
-    if role == "verifier":
-        task.join(caller)
-
+    caller = outsider if who == "outsider" else verifiers[0]
     with reverts(market.NotInitiator, taskId=task.task_id, caller=caller):
         market.cancelTask(task.task_id, sender=caller)
 
 
 def test_cancel_task__after_a_commitment__reverts(market, create_task, initiator, contributors):
     task = create_task()
+    task.open_audit()
     task.commit(contributors[0])
-
     with reverts(market.CommitmentsExist, taskId=task.task_id, committedCount=1):
         market.cancelTask(task.task_id, sender=initiator)
 
 
 @pytest.mark.parametrize(
     "when, current",
-    [("commit", "Reveal"), ("reveal", "Unfulfilled")],
-    ids=["after_commit_deadline", "after_reveal_deadline"],
+    [("after_commit_deadline", "Reveal"), ("void", "Void")],
 )
-def test_cancel_task__after_commit_window__reverts(market, create_task, initiator, when, current):
+def test_cancel_task__after_the_commit_window_or_void__reverts(
+    market, create_task, initiator, when, current
+):
     task = create_task()
-    task.after(when)
-
+    if when == "after_commit_deadline":
+        task.open_audit()
+        task.after("commit")
+    else:
+        task.after("audit")
     with reverts(
         market.WrongPhase, taskId=task.task_id, current=PHASE[current], required=PHASE["Commit"]
     ):
@@ -104,27 +108,24 @@ def test_cancel_task__after_commit_window__reverts(market, create_task, initiato
 def test_cancel_task__twice__reverts(market, create_task, initiator):
     task = create_task()
     market.cancelTask(task.task_id, sender=initiator)
-
     with reverts(
         market.WrongPhase, taskId=task.task_id, current=PHASE["Cancelled"], required=PHASE["Commit"]
     ):
         market.cancelTask(task.task_id, sender=initiator)
 
 
-@pytest.mark.parametrize("action", ["commit", "join"])
-def test_cancel_task__then_taking_a_role__reverts(
-    market, create_task, initiator, contributors, verifiers, action
-):
+def test_cancel_task__then_acting__reverts(market, create_task, initiator, contributors, outsider):
     task = create_task()
     market.cancelTask(task.task_id, sender=initiator)
-
+    task.mine()
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE["Cancelled"], required=PHASE["Audit"]
+    ):
+        market.drawAudit(task.task_id, sender=outsider)
     with reverts(
         market.WrongPhase, taskId=task.task_id, current=PHASE["Cancelled"], required=PHASE["Commit"]
     ):
-        if action == "commit":
-            task.commit(contributors[0])
-        else:
-            task.join(verifiers[0])
+        task.commit(contributors[0])
 
 
 def test_cancel_task__no_such_task__reverts(market, initiator):

@@ -1,28 +1,29 @@
-"""Claims: pull payments of what finalize fixed, once, to the caller or to a recipient."""
+"""Claims: pull payments of what the settlement fixed, once, to the caller or to a recipient."""
 
-import ape
 import pytest
 
+from tests.utils.lifecycle import reverts
 from tests.utils.market import PHASE, open_task
-from tests.utils.settlement import (  # noqa: F401
-    Round,
-    claim_measured,
-    copy_of,
-    finalize_all,
-    play,
-)
+from tests.utils.settlement import Round, claim_measured, copy_of, finalize_all, play
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 @pytest.fixture(scope="module")
-def scored(market, chain, initiator, contributors, verifiers, outsider, accounts):
-    """A task in its ScoreReveal window with every score revealed: contributors[0..2] revealed
-    (medians 8000, 6000, 4000), contributors[3] never did; verifiers[2] is dishonest."""
-    task = open_task(market, chain, initiator, label="claim")
-    v0, v1, v2 = verifiers[:3]
-    scores = {v0: [8_000, 6_000, 4_000], v1: [8_000, 6_000, 4_000], v2: [2_000, 6_000, 4_000]}
-    play(Round(task, contributors[:4], verifiers[:3], scores, hidden=[contributors[3]]))
+def scored(market, chain, initiator, contributors, outsider, by_address):
+    """A task with every score revealed: contributors[0..2] revealed (medians 8000, 6000, 4000
+    over a start of 2000), contributors[3] never did; the panel is the whole pool, and its last
+    member (in draw order) is dishonest."""
+    task = open_task(market, chain, initiator, by_address, label="claim", panelSize=5)
+    honest = [2_000, 8_000, 6_000, 4_000]
+    play(
+        Round(
+            task,
+            contributors[:4],
+            [honest] * 4 + [[2_000, 2_000, 6_000, 4_000]],
+            hidden=[contributors[3]],
+        )
+    )
     return task
 
 
@@ -34,14 +35,15 @@ def settled(scored, outsider):
 
 
 @pytest.fixture
-def roles(contributors, verifiers, initiator, outsider):
+def roles(scored, contributors, initiator, outsider):
+    panel = scored.panel()
     return {
         "contributor": contributors[0],
-        "verifier": verifiers[0],
+        "verifier": panel[0],
         "initiator": initiator,
         "outsider": outsider,
         "unrevealed_contributor": contributors[3],
-        "dishonest_verifier": verifiers[2],
+        "dishonest_verifier": panel[4],
     }
 
 
@@ -68,8 +70,7 @@ def test_claim__entitled_role__pays_exactly_what_is_owed(settled, roles, role):
 def test_claim__second_claim__reverts(settled, roles):
     market, task_id, account = settled.market, settled.task_id, roles["contributor"]
     market.claim(task_id, sender=account)
-
-    with ape.reverts(market.AlreadyClaimed, taskId=task_id, account=account.address):
+    with reverts(market.AlreadyClaimed, taskId=task_id, account=account):
         market.claim(task_id, sender=account)
 
 
@@ -77,8 +78,7 @@ def test_claim__second_claim__reverts(settled, roles):
 def test_claim__owed_nothing__reverts(settled, roles, role):
     market, task_id, account = settled.market, settled.task_id, roles[role]
     assert market.owed(task_id, account) == 0
-
-    with ape.reverts(market.NothingToClaim, taskId=task_id, account=account.address):
+    with reverts(market.NothingToClaim, taskId=task_id, account=account):
         market.claim(task_id, sender=account)
     assert not market.hasClaimed(task_id, account)
 
@@ -90,18 +90,39 @@ def test_claim__owed_nothing__reverts(settled, roles, role):
         pytest.param("after", "Finalizing", id="during_finalizing"),
     ],
 )
-@pytest.mark.parametrize("role", ["contributor", "verifier", "initiator"])
+@pytest.mark.parametrize("role", ["contributor", "verifier", "initiator", "outsider"])
 def test_claim__before_settlement__reverts(scored, roles, moment, phase, role):
     task, account = copy_of(scored), roles[role]
     getattr(task, moment)("scoreReveal")
-
-    with ape.reverts(
+    with reverts(
         task.market.WrongPhase,
         taskId=task.task_id,
         current=PHASE[phase],
         required=PHASE["Finalized"],
     ):
         task.market.claim(task.task_id, sender=account)
+    assert task.market.owed(task.task_id, account) == 0
+
+
+@pytest.mark.parametrize("phase", ["Audit", "Commit"])
+def test_claim__in_an_open_task__reverts(create_task, initiator, phase):
+    task = create_task()
+    if phase == "Commit":
+        task.open_audit()
+    with reverts(
+        task.market.WrongPhase,
+        taskId=task.task_id,
+        current=PHASE[phase],
+        required=PHASE["Finalized"],
+    ):
+        task.market.claim(task.task_id, sender=initiator)
+
+
+def test_claim__no_such_task__reverts(market, initiator):
+    with reverts(market.TaskNotFound, taskId=3):
+        market.claim(3, sender=initiator)
+    with reverts(market.TaskNotFound, taskId=3):
+        market.owed(3, initiator)
 
 
 def test_claim_to__recipient__receives_exactly_what_is_owed(settled, roles, accounts):
@@ -109,7 +130,7 @@ def test_claim_to__recipient__receives_exactly_what_is_owed(settled, roles, acco
         settled.market,
         settled.task_id,
         roles["verifier"],
-        accounts[20],
+        accounts[50],
     )
     owed = market.owed(task_id, account)
     account_before = account.balance
@@ -128,7 +149,6 @@ def test_claim_to__recipient__receives_exactly_what_is_owed(settled, roles, acco
 
 def test_claim_to__zero_recipient__reverts(settled, roles):
     market, task_id, account = settled.market, settled.task_id, roles["contributor"]
-
-    with ape.reverts(market.ZeroRecipient):
+    with reverts(market.ZeroRecipient):
         market.claimTo(task_id, ZERO_ADDRESS, sender=account)
     assert not market.hasClaimed(task_id, account)

@@ -1,13 +1,13 @@
-"""commitModel: a contributor stakes and commits to a model in the Commit window. The
-commitment is bound to the chain, the deployment, the task and the sender: copied by
-another address or replayed in another task or deployment, it never opens."""
+"""commitModel: a contributor stakes and commits to a model in the Commit window (which opens
+when the audit is revealed). The commitment is bound to the chain, the deployment, the task and
+the sender: copied by another address or replayed in another task or deployment, it never opens."""
 
 import pytest
 
-from tests.utils.lifecycle import only_event, reverts, same_contract
+from tests.utils.deploy import deploy_market, register
+from tests.utils.lifecycle import only_event, reverts
 from tests.utils.market import (
     DEFAULT_CONTRIBUTOR_STAKE,
-    MIN_WINDOW,
     PHASE,
     ROLE,
     digest,
@@ -19,8 +19,16 @@ from tests.utils.market import (
 STAKE = DEFAULT_CONTRIBUTOR_STAKE
 
 
-def test_commit_model__in_commit__records_contributor_and_stake(market, create_task, contributors):
+@pytest.fixture
+def committing(create_task):
+    """A task whose audit is revealed: in Commit."""
     task = create_task()
+    task.open_audit()
+    return task
+
+
+def test_commit_model__in_commit__records_contributor_and_stake(market, committing, contributors):
+    task = committing
     alice = contributors[0]
     market_before, alice_before = market.balance, alice.balance
 
@@ -37,94 +45,93 @@ def test_commit_model__in_commit__records_contributor_and_stake(market, create_t
     }
     assert market.roleOf(task.task_id, alice) == ROLE["Contributor"]
     state = market.getTask(task.task_id)
-    assert (state.committedCount, state.revealedCount, state.verifierCount) == (1, 0, 0)
+    assert (state.committedCount, state.revealedCount) == (1, 0)
     assert state.deposited == task.reward + STAKE
     assert market.balance == market_before + STAKE
     assert alice.balance == alice_before - STAKE - tx.total_fees_paid
 
 
 def test_commit_model__several_contributors__counted_and_deposited(
-    market, create_task, contributors
+    market, committing, contributors
 ):
-    task = create_task()
-
     for contributor in contributors[:3]:
-        task.commit(contributor)
+        committing.commit(contributor)
 
-    state = market.getTask(task.task_id)
+    state = market.getTask(committing.task_id)
     assert state.committedCount == 3
-    assert state.deposited == task.reward + 3 * STAKE
+    assert state.deposited == committing.reward + 3 * STAKE
 
 
-def test_commit_model__at_commit_deadline__accepted(market, create_task, contributors):
-    task = create_task()
-    task.at_deadline("commit")
-
-    task.commit(contributors[0])
-
-    assert market.getTask(task.task_id).committedCount == 1
+def test_commit_model__pool_member__may_contribute(market, committing, verifiers):
+    committing.commit(verifiers[0])
+    assert market.roleOf(committing.task_id, verifiers[0]) == ROLE["Contributor"]
 
 
-def test_commit_model__one_second_after_commit_deadline__reverts(market, create_task, contributors):
-    task = create_task()
-    task.after("commit")
+def test_commit_model__at_commit_deadline__accepted(market, committing, contributors):
+    committing.at_deadline("commit")
+    committing.commit(contributors[0])
+    assert market.getTask(committing.task_id).committedCount == 1
 
+
+def test_commit_model__one_second_after_commit_deadline__reverts(market, committing, contributors):
+    committing.after("commit")
     with reverts(
-        market.WrongPhase, taskId=task.task_id, current=PHASE["Reveal"], required=PHASE["Commit"]
+        market.WrongPhase,
+        taskId=committing.task_id,
+        current=PHASE["Reveal"],
+        required=PHASE["Commit"],
+    ):
+        committing.commit(contributors[0])
+
+
+def test_commit_model__before_the_audit_is_revealed__reverts(market, create_task, contributors):
+    task = create_task()
+    task.draw_audit()
+    with reverts(
+        market.WrongPhase, taskId=task.task_id, current=PHASE["Audit"], required=PHASE["Commit"]
     ):
         task.commit(contributors[0])
 
 
 @pytest.mark.parametrize("sent", [STAKE - 1, STAKE + 1, 0], ids=["less", "more", "zero"])
-def test_commit_model__wrong_stake__reverts(market, create_task, contributors, sent):
-    task = create_task()
-
+def test_commit_model__wrong_stake__reverts(market, committing, contributors, sent):
     with reverts(market.WrongStake, sent=sent, required=STAKE):
-        task.commit(contributors[0], value=sent)
+        committing.commit(contributors[0], value=sent)
 
 
-def test_commit_model__zero_commitment__reverts(market, create_task, contributors):
-    task = create_task()
-
+def test_commit_model__zero_commitment__reverts(market, committing, contributors):
     with reverts(market.ZeroDigest):
-        market.commitModel(task.task_id, b"\x00" * 32, value=STAKE, sender=contributors[0])
+        market.commitModel(committing.task_id, b"\x00" * 32, value=STAKE, sender=contributors[0])
 
 
-def test_commit_model__initiator__reverts(market, create_task, initiator):
-    task = create_task()
-
-    with reverts(market.InitiatorCannotParticipate, taskId=task.task_id):
-        task.commit(initiator)
+def test_commit_model__initiator__reverts(market, committing, initiator):
+    with reverts(market.InitiatorCannotParticipate, taskId=committing.task_id):
+        committing.commit(initiator)
 
 
-@pytest.mark.parametrize(
-    "first", ["Contributor", "Verifier"], ids=["commit_twice", "verifier_commits"]
-)
-def test_commit_model__already_participant__reverts(market, create_task, contributors, first):
-    task = create_task()
+def test_commit_model__twice__reverts(market, committing, contributors):
     account = contributors[0]
-    if first == "Contributor":
-        task.commit(account)
-    else:
-        task.join(account)
-
-    with reverts(market.AlreadyParticipant, taskId=task.task_id, account=account, role=ROLE[first]):
-        task.commit(account, label="second-model")
+    committing.commit(account)
+    with reverts(
+        market.AlreadyParticipant,
+        taskId=committing.task_id,
+        account=account,
+        role=ROLE["Contributor"],
+    ):
+        committing.commit(account, label="second-model")
 
 
 def test_commit_model__task_full__reverts(market, create_task, contributors):
     task = create_task(maxContributors=2)
+    task.open_audit()
     task.commit(contributors[0])
     task.commit(contributors[1])
-
-    with reverts(market.TaskFull, taskId=task.task_id, role=ROLE["Contributor"], maximum=2):
+    with reverts(market.TaskFull, taskId=task.task_id, maximum=2):
         task.commit(contributors[2])
 
 
 @pytest.mark.parametrize("task_id", [0, 2], ids=["zero", "next_id"])
-def test_commit_model__no_such_task__reverts(market, create_task, contributors, task_id):
-    create_task()
-
+def test_commit_model__no_such_task__reverts(market, committing, contributors, task_id):
     with reverts(market.TaskNotFound, taskId=task_id):
         market.commitModel(task_id, digest("anything"), value=STAKE, sender=contributors[0])
 
@@ -133,14 +140,14 @@ def test_commit_model__no_such_task__reverts(market, create_task, contributors, 
 
 
 def test_commit_model__copied_commitment__accepted_but_never_opens_for_the_copier(
-    market, create_task, contributors
+    market, committing, contributors, outsider
 ):
-    task = create_task()
+    task = committing
     alice, mallory = contributors[:2]
     original = only_event(task.commit(alice), market.ModelCommitted)["commitment"]
-
     market.commitModel(task.task_id, original, value=STAKE, sender=mallory)
     task.after("commit")
+    task.open_panel(outsider)
 
     model, secret = task.models[alice.address]
     with reverts(market.CommitmentMismatch, taskId=task.task_id, account=mallory):
@@ -150,19 +157,21 @@ def test_commit_model__copied_commitment__accepted_but_never_opens_for_the_copie
 
 
 def test_commit_model__commitment_of_another_task__never_opens(
-    market, chain, create_task, contributors
+    market, chain, create_task, contributors, outsider
 ):
-    first = create_task(label="first")
-    second = create_task(label="second")
+    first, second = create_task(label="first"), create_task(label="second")
+    first.open_audit()
+    second.open_audit()
     alice = contributors[0]
     model, secret = digest("model"), salt("model")
     for_first = model_commitment(
         chain.chain_id, market.address, first.task_id, alice.address, model, secret
     )
     market.commitModel(first.task_id, for_first, value=STAKE, sender=alice)
-
     market.commitModel(second.task_id, for_first, value=STAKE, sender=alice)
     second.after("commit")
+    first.open_panel(outsider)
+    second.open_panel(outsider)
 
     with reverts(market.CommitmentMismatch, taskId=second.task_id, account=alice):
         market.revealModel(second.task_id, model, secret, "store://replay", sender=alice)
@@ -170,22 +179,26 @@ def test_commit_model__commitment_of_another_task__never_opens(
 
 
 def test_commit_model__commitment_of_another_deployment__never_opens(
-    market, chain, deployer, initiator, contributors
+    project, market, chain, deployer, initiator, contributors, verifiers, outsider, by_address
 ):
-    other = deployer.deploy(same_contract(market), MIN_WINDOW)
-    here = open_task(market, chain, initiator)
-    there = open_task(other, chain, initiator)
+    other = deploy_market(project, deployer)
+    register(other.pool, verifiers)
+    here = open_task(market, chain, initiator, by_address)
+    there = open_task(other.market, chain, initiator, by_address)
     assert here.task_id == there.task_id
+    here.open_audit()
+    there.open_audit()
     alice = contributors[0]
     model, secret = digest("model"), salt("model")
     for_here = model_commitment(
         chain.chain_id, market.address, here.task_id, alice.address, model, secret
     )
     market.commitModel(here.task_id, for_here, value=STAKE, sender=alice)
-
-    other.commitModel(there.task_id, for_here, value=STAKE, sender=alice)
+    other.market.commitModel(there.task_id, for_here, value=STAKE, sender=alice)
     there.after("commit")
+    here.open_panel(outsider)
+    there.open_panel(outsider)
 
-    with reverts(other.CommitmentMismatch, taskId=there.task_id, account=alice):
-        other.revealModel(there.task_id, model, secret, "store://replay", sender=alice)
+    with reverts(other.market.CommitmentMismatch, taskId=there.task_id, account=alice):
+        other.market.revealModel(there.task_id, model, secret, "store://replay", sender=alice)
     market.revealModel(here.task_id, model, secret, "store://model", sender=alice)

@@ -1,5 +1,6 @@
-"""revealModel: a contributor opens its own commitment in the Reveal window, once, and the
-model becomes a submission in reveal order. Also the paginated view of the submissions."""
+"""revealModel: once the panel is drawn, a contributor opens its own commitment in the Reveal
+window, once, and the model becomes a submission in reveal order. A digest revealed in any task
+of the market is refused everywhere. Also the paginated view of the submissions."""
 
 import pytest
 
@@ -9,12 +10,30 @@ from tests.utils.market import PHASE, ROLE, digest, model_commitment, open_task,
 ZERO = b"\x00" * 32
 
 
-def test_reveal_model__opens_commitment__records_submission(market, create_task, contributors):
+@pytest.fixture
+def revealing(create_task, contributors, outsider):
+    """A task with two commitments (contributors 0 and 1), its panel drawn, in Reveal."""
     task = create_task()
-    alice, bob = contributors[:2]
-    task.commit(alice)
-    task.commit(bob)
+    task.open_audit()
+    task.commit(contributors[0])
+    task.commit(contributors[1])
     task.after("commit")
+    task.open_panel(outsider)
+    return task
+
+
+def _commit_digest(market, chain, task, contributor, model, secret):
+    commitment = model_commitment(
+        chain.chain_id, market.address, task.task_id, contributor.address, model, secret
+    )
+    market.commitModel(
+        task.task_id, commitment, value=task.params["contributorStake"], sender=contributor
+    )
+
+
+def test_reveal_model__opens_commitment__records_submission(market, revealing, contributors):
+    task = revealing
+    alice, bob = contributors[:2]
 
     first = task.reveal(bob, uri="ipfs://bob-model")
     second = task.reveal(alice, uri="https://example.org/alice.safetensors")
@@ -42,146 +61,171 @@ def test_reveal_model__opens_commitment__records_submission(market, create_task,
         == market.roleOf(task.task_id, bob)
         == ROLE["Contributor"]
     )
+    assert (
+        market.revealedIn(bob_model),
+        market.revealedIn(alice_model),
+        market.revealedIn(digest("x")),
+    ) == (
+        task.task_id,
+        task.task_id,
+        0,
+    )
 
 
-@pytest.mark.parametrize("offset", [1, None], ids=["first_second", "at_reveal_deadline"])
-def test_reveal_model__edges_of_reveal_window__accepted(market, create_task, contributors, offset):
+def test_reveal_model__at_reveal_deadline__accepted(market, revealing, contributors):
+    revealing.at_deadline("reveal")
+    revealing.reveal(contributors[0])
+    assert market.getTask(revealing.task_id).revealedCount == 1
+
+
+def test_reveal_model__before_the_panel_is_drawn__reverts(
+    market, create_task, contributors, outsider
+):
     task = create_task()
+    task.open_audit()
     task.commit(contributors[0])
-    if offset is None:
-        task.at_deadline("reveal")
-    else:
-        task.at_deadline("commit", offset)
-
-    task.reveal(contributors[0])
-
-    assert market.getTask(task.task_id).revealedCount == 1
+    task.after("commit")
+    task.request_panel(outsider)
+    with reverts(market.PanelNotDrawn, taskId=task.task_id):
+        task.reveal(contributors[0])
 
 
-def test_reveal_model__at_commit_deadline__reverts(market, create_task, contributors):
+def test_reveal_model__in_commit__reverts(market, create_task, contributors):
     task = create_task()
+    task.open_audit()
     task.commit(contributors[0])
-    task.at_deadline("commit")
-
     with reverts(
         market.WrongPhase, taskId=task.task_id, current=PHASE["Commit"], required=PHASE["Reveal"]
     ):
         task.reveal(contributors[0])
 
 
-@pytest.mark.parametrize("others_revealed, current", [(False, "Unfulfilled"), (True, "TestReveal")])
+@pytest.mark.parametrize("others_revealed, current", [(False, "Finalizing"), (True, "TestReveal")])
 def test_reveal_model__after_reveal_deadline__reverts(
-    market, create_task, contributors, others_revealed, current
+    market, revealing, contributors, others_revealed, current
 ):
-    task = create_task()
-    alice, bob = contributors[:2]
-    task.commit(alice)
-    task.commit(bob)
     if others_revealed:
-        task.after("commit")
-        task.reveal(bob)
-    task.after("reveal")
-
+        revealing.reveal(contributors[1])
+    revealing.after("reveal")
     with reverts(
-        market.WrongPhase, taskId=task.task_id, current=PHASE[current], required=PHASE["Reveal"]
+        market.WrongPhase,
+        taskId=revealing.task_id,
+        current=PHASE[current],
+        required=PHASE["Reveal"],
     ):
-        task.reveal(alice)
+        revealing.reveal(contributors[0])
 
 
 @pytest.mark.parametrize("opening", ["wrong_digest", "wrong_salt", "other_contributors_opening"])
-def test_reveal_model__does_not_open_commitment__reverts(
-    market, create_task, contributors, opening
-):
-    task = create_task()
+def test_reveal_model__does_not_open_commitment__reverts(market, revealing, contributors, opening):
     alice, bob = contributors[:2]
-    task.commit(alice)
-    task.commit(bob)
-    task.after("commit")
-    model, secret = task.models[alice.address]
+    model, secret = revealing.models[alice.address]
     if opening == "wrong_digest":
         model = digest("another model")
     elif opening == "wrong_salt":
         secret = salt("another salt")
-
-    caller = bob if opening == "other_contributors_opening" else alice
-    with reverts(market.CommitmentMismatch, taskId=task.task_id, account=caller):
-        market.revealModel(task.task_id, model, secret, "store://x", sender=caller)
-
-
-def test_reveal_model__twice__reverts(market, create_task, contributors):
-    task = create_task()
-    task.commit(contributors[0])
-    task.after("commit")
-    task.reveal(contributors[0])
-
-    with reverts(market.AlreadyRevealed, taskId=task.task_id, account=contributors[0]):
-        task.reveal(contributors[0])
+    else:
+        model, secret = revealing.models[bob.address]
+    with reverts(market.CommitmentMismatch, taskId=revealing.task_id, account=alice):
+        market.revealModel(revealing.task_id, model, secret, "store://x", sender=alice)
 
 
-@pytest.mark.parametrize("who", ["outsider", "verifier", "initiator"])
-def test_reveal_model__not_a_contributor__reverts(
-    market, create_task, contributors, verifiers, outsider, initiator, who
+def test_reveal_model__twice__reverts(market, revealing, contributors):
+    revealing.reveal(contributors[0])
+    with reverts(market.AlreadyRevealed, taskId=revealing.task_id, account=contributors[0]):
+        revealing.reveal(contributors[0])
+
+
+@pytest.mark.parametrize("who", ["outsider", "panel_member", "initiator"])
+def test_reveal_model__not_a_contributor__reverts(market, revealing, outsider, initiator, who):
+    caller = {"outsider": outsider, "panel_member": revealing.panel()[0], "initiator": initiator}[
+        who
+    ]
+    with reverts(market.NotContributor, taskId=revealing.task_id, account=caller):
+        market.revealModel(revealing.task_id, digest("m"), salt("m"), "store://m", sender=caller)
+
+
+def test_reveal_model__digest_already_revealed_in_the_task__reverts(
+    market, chain, create_task, contributors, outsider
 ):
     task = create_task()
-    task.commit(contributors[0])
-    task.join(verifiers[0])
-    task.after("commit")
-    caller = {"outsider": outsider, "verifier": verifiers[0], "initiator": initiator}[who]
-    model, secret = task.models[contributors[0].address]
-
-    with reverts(market.NotContributor, taskId=task.task_id, account=caller):
-        market.revealModel(task.task_id, model, secret, "store://x", sender=caller)
-
-
-def test_reveal_model__digest_already_revealed__reverts(market, chain, create_task, contributors):
-    task = create_task()
+    task.open_audit()
     alice, bob = contributors[:2]
-    model = digest("the same model")
+    model = digest("shared model")
     for contributor in (alice, bob):
-        commitment = model_commitment(
-            chain.chain_id,
-            market.address,
-            task.task_id,
-            contributor.address,
-            model,
-            salt(contributor.address),
-        )
-        market.commitModel(
-            task.task_id, commitment, value=task.params["contributorStake"], sender=contributor
-        )
+        _commit_digest(market, chain, task, contributor, model, salt(contributor.address))
     task.after("commit")
+    task.open_panel(outsider)
     market.revealModel(task.task_id, model, salt(alice.address), "store://a", sender=alice)
 
-    with reverts(market.DuplicateModel, taskId=task.task_id, modelDigest=model):
+    with reverts(
+        market.DuplicateModel, taskId=task.task_id, modelDigest=model, revealedInTask=task.task_id
+    ):
         market.revealModel(task.task_id, model, salt(bob.address), "store://b", sender=bob)
 
 
-def test_reveal_model__committed_to_zero_digest__reverts(market, chain, create_task, contributors):
-    task = create_task()
-    alice = contributors[0]
-    commitment = model_commitment(
-        chain.chain_id, market.address, task.task_id, alice.address, ZERO, salt("s")
+def test_reveal_model__digest_revealed_in_another_task__refused_and_the_original_keeps_it(
+    market, chain, create_task, contributors, outsider
+):
+    """The cross-task copy: a digest revealed in task A, committed to by a copier in task B
+    (still open for commits), can never be revealed in B."""
+    original, copier = contributors[:2]
+    a = create_task(label="a")
+    b = create_task(
+        label="b",
+        commitDeadline=a.params["commitDeadline"] + 60,
+        revealDeadline=a.params["revealDeadline"] + 60,
     )
-    market.commitModel(
-        task.task_id, commitment, value=task.params["contributorStake"], sender=alice
-    )
-    task.after("commit")
+    a.open_audit()
+    b.open_audit()
+    model = digest("the original's model")
+    _commit_digest(market, chain, a, original, model, salt("o"))
+    a.after("commit")
+    a.open_panel(outsider)
+    market.revealModel(a.task_id, model, salt("o"), "store://o", sender=original)
+    _commit_digest(market, chain, b, copier, model, salt("c"))  # b is still in Commit
+    b.after("commit")
+    b.open_panel(outsider)
 
+    with reverts(
+        market.DuplicateModel, taskId=b.task_id, modelDigest=model, revealedInTask=a.task_id
+    ):
+        market.revealModel(b.task_id, model, salt("c"), "store://c", sender=copier)
+    assert market.revealedIn(model) == a.task_id
+    assert market.getSubmissions(a.task_id, 0, 1)[0].contributor == original.address
+
+
+def test_reveal_model__committed_to_zero_digest__reverts(
+    market, chain, create_task, contributors, outsider
+):
+    task = create_task()
+    task.open_audit()
+    _commit_digest(market, chain, task, contributors[0], ZERO, salt("s"))
+    task.after("commit")
+    task.open_panel(outsider)
     with reverts(market.ZeroDigest):
-        market.revealModel(task.task_id, ZERO, salt("s"), "store://zero", sender=alice)
+        market.revealModel(task.task_id, ZERO, salt("s"), "store://zero", sender=contributors[0])
+
+
+@pytest.mark.parametrize("task_id", [0, 9])
+def test_reveal_model__no_such_task__reverts(market, contributors, task_id):
+    with reverts(market.TaskNotFound, taskId=task_id):
+        market.revealModel(task_id, digest("m"), salt("m"), "", sender=contributors[0])
 
 
 # ------------------------------------------------------------------ getSubmissions
 
 
 @pytest.fixture(scope="module")
-def three_revealed(market, chain, accounts):
-    """A task whose three contributors revealed, in the order accounts[20], [21], [22]."""
-    task = open_task(market, chain, accounts[19], label="pages")
-    trio = accounts[20:23]
+def three_revealed(market, chain, accounts, verifiers, by_address):
+    """A task whose three contributors revealed, in the order accounts[40], [41], [42]."""
+    task = open_task(market, chain, accounts[39], by_address, label="pages")
+    task.open_audit()
+    trio = accounts[40:43]
     for contributor in trio:
         task.commit(contributor)
     task.after("commit")
+    task.open_panel(accounts[39])
     for contributor in trio:
         task.reveal(contributor)
     return task, [c.address for c in trio]
@@ -217,3 +261,8 @@ def test_get_submissions__page__clipped_to_revealed(market, three_revealed, star
 
     assert [s.contributor for s in page] == [addresses[i] for i in indices]
     assert [s.modelDigest for s in page] == [task.models[addresses[i]][0] for i in indices]
+
+
+def test_get_submissions__no_such_task__reverts(market):
+    with reverts(market.TaskNotFound, taskId=77):
+        market.getSubmissions(77, 0, 1)

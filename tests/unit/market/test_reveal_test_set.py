@@ -1,20 +1,27 @@
-"""revealTestSet: the initiator opens the test set it committed to at creation, in the
-TestReveal window (after the models are revealed), once; score commits open at once."""
+"""revealTestSet: the initiator opens the K - A shards not audited, against the commitment made at
+creation, in the TestReveal window (after the models), once; score commits open at once. A test
+set not revealed does not stop the task: ScoreCommit opens after the test reveal deadline."""
 
 import pytest
 
 from tests.utils.lifecycle import only_event, reverts
-from tests.utils.market import PHASE, commitment_to_test_set, digest, open_task, salt
+from tests.utils.market import PHASE, TestSet, bits
 
-ZERO = b"\x00" * 32
+ZERO32 = b"\x00" * 32
+
+
+def _events(receipt, event):
+    return [dict(log.event_arguments) for log in receipt.decode_logs(event)]
 
 
 @pytest.fixture
-def revealed_task(create_task, contributors):
+def revealed_task(create_task, contributors, outsider):
     """A task with one revealed model, at the first second of TestReveal."""
     task = create_task()
+    task.open_audit()
     task.commit(contributors[0])
     task.after("commit")
+    task.open_panel(outsider)
     task.reveal(contributors[0])
     task.after("reveal")
     return task
@@ -23,121 +30,126 @@ def revealed_task(create_task, contributors):
 @pytest.mark.parametrize(
     "last_second", [False, True], ids=["first_second", "at_test_reveal_deadline"]
 )
-def test_reveal_test_set__opens_commitment__stores_digest_and_opens_score_commit(
+def test_reveal_test_set__opens_the_other_shards__recorded_and_score_commit_opens(
     market, revealed_task, last_second
 ):
     task = revealed_task
     if last_second:
         task.at_deadline("testReveal")
+    audit = task.audit_mask()
 
     tx = task.reveal_test_set(uri="ipfs://test-set")
 
+    test = task.test_set.complement(audit)
+    assert _events(tx, market.ShardRevealed) == [
+        {"taskId": task.task_id, "index": i, "digest": task.test_set.digests[i]} for i in bits(test)
+    ]
     assert only_event(tx, market.TestSetRevealed) == {
         "taskId": task.task_id,
-        "testDigest": task.test_digest,
         "uri": "ipfs://test-set",
     }
-    assert market.getTask(task.task_id).testDigest == task.test_digest
-    assert market.phaseOf(task.task_id) == PHASE["ScoreCommit"]
+    assert market.getShards(task.task_id) == (task.test_set.digests, audit)
+    assert task.view().testRevealed
+    assert task.phase() == "ScoreCommit"
+
+
+def test_reveal_test_set__never_revealed__score_commit_opens_after_the_deadline(
+    market, revealed_task
+):
+    task = revealed_task
+    task.at_deadline("testReveal")
+    task.mine()
+    assert task.phase() == "TestReveal"
+    task.after("testReveal")
+    task.mine()
+    assert task.phase() == "ScoreCommit"
+    assert not task.view().testRevealed
 
 
 @pytest.mark.parametrize("who", ["outsider", "contributor"])
 def test_reveal_test_set__not_initiator__reverts(
     market, revealed_task, outsider, contributors, who
 ):
-    task = revealed_task
     caller = outsider if who == "outsider" else contributors[0]
+    with reverts(market.NotInitiator, taskId=revealed_task.task_id, caller=caller):
+        revealed_task.reveal_test_set(sender=caller)
 
-    with reverts(market.NotInitiator, taskId=task.task_id, caller=caller):
+
+def test_reveal_test_set__commitments_of_another_test_set__reverts(market, revealed_task):
+    task = revealed_task
+    other = TestSet.build("other", 8)
+    digests, salts = other.openings(other.complement(task.audit_mask()))
+    with reverts(market.CommitmentMismatch, taskId=task.task_id, account=task.initiator):
         market.revealTestSet(
-            task.task_id, task.test_digest, task.test_salt, "store://test", sender=caller
+            task.task_id, other.commitments, digests, salts, "", sender=task.initiator
         )
 
 
-@pytest.mark.parametrize("opening", ["wrong_digest", "wrong_salt"])
-def test_reveal_test_set__does_not_open_commitment__reverts(
-    market, revealed_task, initiator, opening
-):
+def test_reveal_test_set__audited_shards_instead__reverts(market, revealed_task):
     task = revealed_task
-    test_digest = digest("another test set") if opening == "wrong_digest" else task.test_digest
-    secret = salt("another salt") if opening == "wrong_salt" else task.test_salt
-
-    with reverts(market.CommitmentMismatch, taskId=task.task_id, account=initiator):
-        market.revealTestSet(task.task_id, test_digest, secret, "store://test", sender=initiator)
-
-
-def test_reveal_test_set__commitment_made_for_another_initiator__reverts(
-    market, chain, initiator, outsider, contributors
-):
-    task = open_task(market, chain, initiator, test_set_owner=outsider)
-    task.commit(contributors[0])
-    task.after("commit")
-    task.reveal(contributors[0])
-    task.after("reveal")
-
-    with reverts(market.CommitmentMismatch, taskId=task.task_id, account=initiator):
-        task.reveal_test_set()
+    digests, salts = task.test_set.openings(task.audit_mask())
+    with reverts(market.ShardCountMismatch, given=2, expected=6):
+        market.revealTestSet(
+            task.task_id, task.test_set.commitments, digests, salts, "", sender=task.initiator
+        )
 
 
-def test_reveal_test_set__committed_to_zero_digest__reverts(
-    market, chain, create_task, initiator, contributors
-):
-    zero_commitment = commitment_to_test_set(
-        chain.chain_id, market.address, initiator.address, ZERO, salt("s")
-    )
-    task = create_task(testSetCommitment=zero_commitment)
-    task.commit(contributors[0])
-    task.after("commit")
-    task.reveal(contributors[0])
-    task.after("reveal")
-
-    with reverts(market.ZeroDigest):
-        market.revealTestSet(task.task_id, ZERO, salt("s"), "store://zero", sender=initiator)
+def test_reveal_test_set__wrong_opening__reverts_at_that_shard(market, revealed_task):
+    task = revealed_task
+    test = bits(task.test_set.complement(task.audit_mask()))
+    digests, salts = task.test_set.openings(task.test_set.complement(task.audit_mask()))
+    salts[3] = b"\x02" * 32
+    with reverts(market.ShardMismatch, taskId=task.task_id, index=test[3]):
+        market.revealTestSet(
+            task.task_id, task.test_set.commitments, digests, salts, "", sender=task.initiator
+        )
 
 
 @pytest.mark.parametrize(
     "moment, current",
-    [(("commit", 0), "Commit"), (("reveal", 0), "Reveal"), (("testReveal", 1), "Abandoned")],
-    ids=["in_commit", "at_reveal_deadline", "after_test_reveal_deadline"],
+    [("reveal", "Reveal"), ("after_deadline", "ScoreCommit")],
+    ids=["during_model_reveals", "after_test_reveal_deadline"],
 )
 def test_reveal_test_set__outside_test_reveal_window__reverts(
-    market, create_task, contributors, moment, current
+    market, create_task, contributors, outsider, moment, current
 ):
     task = create_task()
+    task.open_audit()
     task.commit(contributors[0])
-    if current != "Commit":
-        task.after("commit")
-        task.reveal(contributors[0])
-    task.at_deadline(*moment)
-
+    task.after("commit")
+    task.open_panel(outsider)
+    task.reveal(contributors[0])
+    if moment == "after_deadline":
+        task.after("testReveal")
     with reverts(
         market.WrongPhase, taskId=task.task_id, current=PHASE[current], required=PHASE["TestReveal"]
     ):
         task.reveal_test_set()
 
 
-def test_reveal_test_set__no_model_revealed__reverts(market, create_task, contributors):
+@pytest.mark.parametrize("panel, current", [(False, "Unfulfilled"), (True, "Finalizing")])
+def test_reveal_test_set__no_model_revealed__reverts(
+    market, create_task, contributors, outsider, panel, current
+):
     task = create_task()
+    task.open_audit()
     task.commit(contributors[0])
+    task.after("commit")
+    if panel:
+        task.open_panel(outsider)
     task.after("reveal")
-
     with reverts(
-        market.WrongPhase,
-        taskId=task.task_id,
-        current=PHASE["Unfulfilled"],
-        required=PHASE["TestReveal"],
+        market.WrongPhase, taskId=task.task_id, current=PHASE[current], required=PHASE["TestReveal"]
     ):
         task.reveal_test_set()
 
 
 def test_reveal_test_set__twice__reverts(market, revealed_task):
-    task = revealed_task
-    task.reveal_test_set()
-
+    revealed_task.reveal_test_set()
     with reverts(
         market.WrongPhase,
-        taskId=task.task_id,
+        taskId=revealed_task.task_id,
         current=PHASE["ScoreCommit"],
         required=PHASE["TestReveal"],
     ):
-        task.reveal_test_set()
+        revealed_task.reveal_test_set()
