@@ -18,7 +18,7 @@ from eth_utils import to_checksum_address
 
 from content import DigestMismatch, StoreError, StoreMissing, StoreUnavailable
 from learning_market.errors import LearningMarketError
-from learning_market.market import MarketClient, TaskView
+from learning_market.market import MarketClient, PanelMember, TaskView
 from learning_market.phases import BPS, Phase, Role, TaskParams
 from learning_market.timeline import ORDER, SETTLED, closes_at, in_phase_until, opening, settled_reason, when
 
@@ -58,6 +58,12 @@ class Reason(StrEnum):
     NOTHING_PAID = "nothing-paid"
     ALREADY_TRAINED = "already-trained"
     PRIVATE_URI = "private-uri"
+    SEED_NOT_MINED = "seed-not-mined"
+    ALREADY_DRAWN = "already-drawn"
+    AUDIT_DISAGREES = "audit-disagrees"
+    NOT_REGISTERED = "not-registered"
+    ALREADY_REGISTERED = "already-registered"
+    UNBONDING = "unbonding"
 
     @property
     def done(self) -> bool:
@@ -67,7 +73,7 @@ class Reason(StrEnum):
     @property
     def waiting(self) -> bool:
         """The step is not due yet: its phase opens later."""
-        return self in (Reason.TOO_EARLY, Reason.NOT_SETTLED)
+        return self in (Reason.TOO_EARLY, Reason.NOT_SETTLED, Reason.SEED_NOT_MINED, Reason.UNBONDING)
 
     @property
     def closed(self) -> bool:
@@ -83,6 +89,8 @@ _DONE = frozenset({
     Reason.ALREADY_CLAIMED,
     Reason.ALREADY_FINALIZED,
     Reason.ALREADY_TRAINED,
+    Reason.ALREADY_DRAWN,
+    Reason.ALREADY_REGISTERED,
 })
 _CLOSED = frozenset({
     Reason.NO_TASK,
@@ -100,6 +108,8 @@ _CLOSED = frozenset({
     Reason.NOTHING_OWED,
     Reason.NOTHING_PAID,
     Reason.BAD_PARAMETER,
+    Reason.AUDIT_DISAGREES,
+    Reason.NOT_REGISTERED,
 })
 
 
@@ -191,7 +201,7 @@ def require_phase(state: TaskState, required: Phase, action: str) -> None:
 
 
 def require_settled(state: TaskState, action: str) -> None:
-    """Refuses unless claims are open (the task is finalized, cancelled, unfulfilled or abandoned)."""
+    """Refuses unless claims are open (the task is finalized, cancelled, unfulfilled or void)."""
     if state.phase not in SETTLED:
         raise PreflightRefusal(
             Reason.NOT_SETTLED,
@@ -211,8 +221,9 @@ def require_initiator(state: TaskState, address: str, action: str) -> None:
         )
 
 
-def require_newcomer(market: MarketClient, state: TaskState, address: str, role: Role) -> None:
-    """Refuses an address that may not take `role` in the task: the initiator, a participant, a full task."""
+def require_newcomer(market: MarketClient, state: TaskState, address: str, role: Role = Role.CONTRIBUTOR) -> None:
+    """Refuses an address that may not commit a model in the task: the initiator, a participant, a full
+    task. (Panel members take no step to join: the draw makes them.)"""
     address = to_checksum_address(address)
     wanted = role.name.lower()
     if address == state.initiator:
@@ -222,32 +233,30 @@ def require_newcomer(market: MarketClient, state: TaskState, address: str, role:
         )
     held = market.role(state.task_id, address)
     if held == role:
-        already = "committed a model" if role == Role.CONTRIBUTOR else "joined as a verifier"
-        raise PreflightRefusal(Reason.ALREADY_COMMITTED, f"{address} has already {already} in task {state.task_id}.")
+        raise PreflightRefusal(
+            Reason.ALREADY_COMMITTED, f"{address} has already committed a model in task {state.task_id}."
+        )
     if held != Role.NONE:
         raise PreflightRefusal(
             Reason.ALREADY_PARTICIPANT,
             f"{address} is already a {held.name.lower()} in task {state.task_id}, and an address holds one role "
             "per task.",
         )
-    taken, maximum = (
-        (state.committed, state.params.max_contributors)
-        if role == Role.CONTRIBUTOR
-        else (state.verifiers, state.params.max_verifiers)
-    )
-    if taken >= maximum:
+    if state.committed >= state.params.max_contributors:
         raise PreflightRefusal(
-            Reason.TASK_FULL, f"task {state.task_id} already has its maximum of {maximum} {wanted}s."
+            Reason.TASK_FULL, f"task {state.task_id} already has its maximum of {state.params.max_contributors} "
+            "contributors."
         )
 
 
 def require_role(market: MarketClient, state: TaskState, address: str, role: Role, action: str) -> None:
     address = to_checksum_address(address)
     if market.role(state.task_id, address) != role:
-        joined = "committed a model in" if role == Role.CONTRIBUTOR else "joined as a verifier of"
+        joined = "committed a model in" if role == Role.CONTRIBUTOR else "were drawn for the panel of"
         raise PreflightRefusal(
             Reason.NOT_PARTICIPANT,
-            f"{action} is for those who {joined} task {state.task_id}, and {address} has not.",
+            f"{action} is for those who {joined} task {state.task_id}, and {address} has not"
+            + (" been." if role == Role.VERIFIER else "."),
         )
 
 
@@ -263,22 +272,25 @@ def require_model_unrevealed(market: MarketClient, state: TaskState, address: st
 
 
 def require_digest_unrevealed(market: MarketClient, state: TaskState, digest: bytes) -> None:
-    for submission in market.submissions(state.task_id):
-        if submission.model_digest == digest:
-            raise PreflightRefusal(
-                Reason.DUPLICATE_MODEL,
-                f"model 0x{digest.hex()} was already revealed in task {state.task_id} by {submission.contributor}, "
-                "and the market takes each model once.",
-            )
+    """Refuses a model digest already revealed in any task of the market (the market takes each model once)."""
+    revealed_in = market.revealed_in(digest)
+    if revealed_in:
+        where = "this task" if revealed_in == state.task_id else f"task {revealed_in}"
+        raise PreflightRefusal(
+            Reason.DUPLICATE_MODEL,
+            f"model 0x{digest.hex()} was already revealed in {where}, and the market takes each model once, "
+            "in any task.",
+        )
 
 
-def verifier_status(market: MarketClient, state: TaskState, address: str) -> Any:
+def panel_status(market: MarketClient, state: TaskState, address: str) -> PanelMember:
+    """The account's seat on the task's panel (it must hold one)."""
     address = to_checksum_address(address)
-    return next(v for v in market.verifiers(state.task_id) if to_checksum_address(v.verifier) == address)
+    return next(m for m in market.panel(state.task_id) if m.member == address)
 
 
 def require_scores_uncommitted(market: MarketClient, state: TaskState, address: str) -> None:
-    if verifier_status(market, state, address).committed:
+    if panel_status(market, state, address).committed:
         raise PreflightRefusal(
             Reason.ALREADY_COMMITTED,
             f"{to_checksum_address(address)} has already committed its scores in task {state.task_id}.",
@@ -286,7 +298,7 @@ def require_scores_uncommitted(market: MarketClient, state: TaskState, address: 
 
 
 def require_scores_committed_unrevealed(market: MarketClient, state: TaskState, address: str) -> None:
-    status = verifier_status(market, state, address)
+    status = panel_status(market, state, address)
     address = to_checksum_address(address)
     if status.revealed:
         raise PreflightRefusal(
@@ -299,10 +311,24 @@ def require_scores_committed_unrevealed(market: MarketClient, state: TaskState, 
         )
 
 
+# ------------------------------------------------------------------ draws
+
+
+def require_seed_mined(market: MarketClient, state: TaskState, seed_block: int, what: str) -> None:
+    """Refuses a draw whose seed block is not mined yet (its hash is read by the next block's transaction)."""
+    head = market.block_number()
+    if head < seed_block:
+        raise PreflightRefusal(
+            Reason.SEED_NOT_MINED,
+            f"the {what} of task {state.task_id} reads the hash of block {seed_block}, and the chain is at block "
+            f"{head}: wait for the next block.",
+        )
+
+
 # ------------------------------------------------------------------ money
 
 
-def require_stake(required: int, offered: int | None, role: Role) -> None:
+def require_stake(required: int, offered: int | None, role: Role = Role.CONTRIBUTOR) -> None:
     """Refuses a stake the caller offers (`--stake`) that is not the task's; None offers the task's own."""
     if offered is None or offered == required:
         return
@@ -332,12 +358,11 @@ def require_balance(market: MarketClient, address: str, value: int, what: str) -
 def require_joinable(
     market: MarketClient, state: TaskState, address: str, role: Role, offered: int | None, action: str
 ) -> int:
-    """Refuses unless `address` can take `role` in the task now, staking the task's stake (which `offered`,
-    if given, must be); returns that stake."""
+    """Refuses unless `address` can commit a model in the task now, staking the task's contributor stake
+    (which `offered`, if given, must be); returns that stake."""
     require_phase(state, Phase.COMMIT, action)
     require_newcomer(market, state, address, role)
-    params = state.params
-    required = params.contributor_stake if role == Role.CONTRIBUTOR else params.verifier_stake
+    required = state.params.contributor_stake
     require_stake(required, offered, role)
     require_balance(market, address, required, f"the {role.name.lower()} stake")
     return required
@@ -381,14 +406,23 @@ def require_terms(market: MarketClient, terms: Any) -> None:
 
     if terms.reward <= 0:
         raise bad("a task needs a reward above zero.")
-    if terms.contributor_stake <= 0 or terms.verifier_stake <= 0:
-        raise PreflightRefusal(Reason.STAKE_TOO_LOW, "both stakes must be above zero, or nothing is at stake.")
-    for what, value, cap in (
-        ("contributors", terms.max_contributors, market.max_contributors_cap),
-        ("verifiers", terms.max_verifiers, market.max_verifiers_cap),
-    ):
-        if not 1 <= value <= cap:
-            raise bad(f"the most {what} a task may take is 1 to {cap}, not {value}.")
+    if terms.contributor_stake <= 0:
+        raise PreflightRefusal(
+            Reason.STAKE_TOO_LOW, "the contributor stake must be above zero, or nothing is at stake."
+        )
+    cap = market.max_contributors_cap
+    if not 1 <= terms.max_contributors <= cap:
+        raise bad(f"the most contributors a task may take is 1 to {cap}, not {terms.max_contributors}.")
+    largest = market.max_panel_size
+    if not (3 <= terms.panel_size <= largest and terms.panel_size % 2 == 1):
+        raise bad(f"a panel is an odd number of verifiers from 3 to {largest}, not {terms.panel_size}.")
+    shards = market.max_test_shards
+    if not 2 <= terms.test_shards <= shards:
+        raise bad(f"a test set is cut into 2 to {shards} shards, not {terms.test_shards}.")
+    if not 1 <= terms.audit_shards < terms.test_shards:
+        raise bad(
+            f"the audit takes 1 to {terms.test_shards - 1} of the {terms.test_shards} shards, not {terms.audit_shards}."
+        )
     for name, value in (
         ("verifier fee", terms.verifier_fee_bps),
         ("baseline", terms.baseline_score),

@@ -1,4 +1,5 @@
-"""The market's three commitments, computed off chain exactly as the contract computes them."""
+"""The market's commitments, computed off chain exactly as the contract computes them (its views
+`modelCommitment`, `scoreCommitment`, `shardCommitment` and `testSetCommitment`)."""
 
 from __future__ import annotations
 
@@ -27,25 +28,51 @@ def model_commitment(
 
 
 def score_commitment(
-    chain_id: int, market: str, task_id: int, verifier: str, scores: Sequence[int], salt: bytes
+    chain_id: int,
+    market: str,
+    task_id: int,
+    verifier: str,
+    test_set_available: bool,
+    scores: Sequence[int],
+    salt: bytes,
 ) -> bytes:
-    """`keccak256(abi.encode(chainid, market, taskId, verifier, scores, salt))`, scores a uint16[]."""
+    """`keccak256(abi.encode(chainid, market, taskId, verifier, testSetAvailable, scores, salt))`: the
+    member's vote, then its scores (a uint16[]: the starting model's first, then one per submission)."""
     return keccak(
         encode(
-            ["uint256", "address", "uint256", "address", "uint16[]", "bytes32"],
-            [chain_id, market, task_id, verifier, list(scores), salt],
+            ["uint256", "address", "uint256", "address", "bool", "uint16[]", "bytes32"],
+            [chain_id, market, task_id, verifier, bool(test_set_available), list(scores), salt],
         )
     )
 
 
-def test_set_commitment(chain_id: int, market: str, initiator: str, test_digest: bytes, salt: bytes) -> bytes:
-    """`keccak256(abi.encode(chainid, market, initiator, testDigest, salt))`."""
+def shard_commitment(shard_digest: bytes, salt: bytes) -> bytes:
+    """`keccak256(abi.encode(shardDigest, salt))`: the commitment to one test shard."""
+    return keccak(encode(["bytes32", "bytes32"], [shard_digest, salt]))
+
+
+def test_set_commitment(chain_id: int, market: str, initiator: str, shard_commitments: Sequence[bytes]) -> bytes:
+    """`keccak256(abi.encode(chainid, market, initiator, shardCommitments))`, the K shard commitments in
+    shard order: what an initiator puts in TaskParams.testSetCommitment."""
     return keccak(
         encode(
-            ["uint256", "address", "address", "bytes32", "bytes32"],
-            [chain_id, market, initiator, test_digest, salt],
+            ["uint256", "address", "address", "bytes32[]"],
+            [chain_id, market, initiator, list(shard_commitments)],
         )
     )
 
 
 test_set_commitment.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite its name
+
+
+def audit_indices(mask: int) -> list[int]:
+    """The shard indices whose bit is set in an audit mask, in increasing order."""
+    return [i for i in range(mask.bit_length()) if mask >> i & 1]
+
+
+def test_indices(mask: int, shards: int) -> list[int]:
+    """The shards of K not in the audit mask (the test set), in increasing order."""
+    return [i for i in range(shards) if not mask >> i & 1]
+
+
+test_indices.__test__ = False  # type: ignore[attr-defined]

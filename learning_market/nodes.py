@@ -25,9 +25,10 @@ from eth_utils import to_checksum_address
 
 from learning_market.errors import LearningMarketError, NetworkError
 from learning_market.rpc import Abi, JsonRpc, RpcError
+from learning_market.terms import DEFAULT_FORFEIT_BPS, DEFAULT_POOL_TERMS, PoolTerms
 
 ROOT = Path(__file__).resolve().parents[1]
-ABI_FILE = ROOT / "abi" / "LearningMarket.json"
+ABI_DIR = ROOT / "abi"
 BUILD_FILE = ROOT / ".build" / "__local__.json"
 LOCAL_CLIENTS = ("anvil", "hardhat", "ganache")  # nodes whose clock may be moved
 RECEIPT_TIMEOUT = 180.0  # seconds to wait for a transaction to be mined
@@ -84,6 +85,11 @@ class Node(Protocol):
     def code(self, address: str) -> bytes: ...
 
     def mine(self, timestamp: int) -> None: ...
+
+    def sibling(self, address: str, contract: str) -> Node:
+        """The same node's view of another contract of the project (`contract`: its name, such as
+        VerifierPool), at `address`."""
+        ...
 
 
 def _hex(value: Any) -> str:
@@ -223,6 +229,11 @@ class ApeNode:
     def mine(self, timestamp: int) -> None:
         self._chain.mine(timestamp=timestamp)
 
+    def sibling(self, address: str, contract: str) -> ApeNode:
+        from ape import project
+
+        return ApeNode(getattr(project, contract).at(to_checksum_address(address)), self._chain)
+
 
 # ------------------------------------------------------------------ straight over JSON-RPC
 
@@ -242,7 +253,7 @@ class RpcNode:
         self.uri = uri
         self.rpc = JsonRpc(uri, timeout=timeout)
         self.address = to_checksum_address(address)
-        self.abi = abi if abi is not None else Abi(_load_abi())
+        self.abi = abi if abi is not None else Abi(load_abi("LearningMarket"))
         self._unreachable = _reachable(uri)
 
     def _call(self, method: str, *params: Any) -> Any:
@@ -360,13 +371,36 @@ class RpcNode:
         self._call("evm_setNextBlockTimestamp", timestamp)
         self._call("evm_mine")
 
+    def sibling(self, address: str, contract: str) -> RpcNode:
+        return RpcNode(self.uri, address, Abi(load_abi(contract)), timeout=self.rpc.timeout)
 
-def _load_abi() -> list[dict[str, Any]]:
-    return json.loads(ABI_FILE.read_text())
+
+def load_abi(contract: str, build: Path = BUILD_FILE) -> list[dict[str, Any]]:
+    """The ABI of a contract of the project: from the build (`ape compile`), the code this checkout
+    deploys, else from its export in abi/ (for a machine that only talks to a deployed market)."""
+    try:
+        return list(json.loads(build.read_text())["contractTypes"][contract]["abi"])
+    except (OSError, KeyError, ValueError):
+        pass
+    path = ABI_DIR / f"{contract}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise LearningMarketError(
+            f"the ABI of {contract} is neither in {build} nor in {path}: run `ape compile` first."
+        ) from error
 
 
-def deploy_market(uri: str, sender: Any, min_window: int, build: Path = BUILD_FILE) -> str:
-    """Deploys LearningMarket from the build (`ape compile`) with a local key; returns its address."""
+def deploy_market(
+    uri: str,
+    sender: Any,
+    min_window: int,
+    pool: PoolTerms = DEFAULT_POOL_TERMS,
+    forfeit_bps: int = DEFAULT_FORFEIT_BPS,
+    build: Path = BUILD_FILE,
+) -> str:
+    """Deploys LearningMarket (which deploys its verifier pool with `pool`'s terms) from the build
+    (`ape compile`) with a local key; returns the market's address."""
     from eth_abi import encode
 
     try:
@@ -375,7 +409,8 @@ def deploy_market(uri: str, sender: Any, min_window: int, build: Path = BUILD_FI
         raise LearningMarketError(f"the market's bytecode is not in {build}: run `ape compile` first.") from error
     rpc, unreachable = JsonRpc(uri, timeout=30), _reachable(uri)
     address = to_checksum_address(sender.address)
-    data = bytecode + encode(["uint64"], [min_window]).hex()
+    arguments = [min_window, pool.verifier_bond, pool.slash_amount, pool.unbonding_period, forfeit_bps]
+    data = bytecode + encode(["uint64", "uint96", "uint96", "uint64", "uint16"], arguments).hex()
     try:
         gas = int(rpc.call("eth_estimateGas", {"from": address, "data": data}), 16)
         base_fee = int(rpc.call("eth_getBlockByNumber", "latest", False).get("baseFeePerGas", "0x0"), 16)

@@ -1,7 +1,8 @@
-"""Tasks as a person reads them: one task's parameters, deadlines in UTC and how far away, phase,
-counts, submissions with digests and CIDs, medians and rewards, verifiers, the fused model's accuracy
-and what one address is owed; and the open tasks of a market with their terms and windows in local
-time."""
+"""Tasks as a person reads them: one task's parameters, its six deadlines in UTC and how far away,
+phase, counts, its shards (which were audited, which are revealed), its panel and their verdicts,
+submissions with digests and CIDs, medians and rewards, the settlement (basis, baseline, contested,
+slashed, burned), the fused model's accuracy, what one address is owed, and the verifier pool; and
+the open tasks of a market with their terms and windows in local time."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from eth_utils import to_checksum_address
 from content import ContentStore, digest_to_cid
 from learning_market.checks import TaskState, eth, task_state
 from learning_market.errors import LearningMarketError
-from learning_market.market import MarketClient, Submission, VerifierStatus
+from learning_market.market import MarketClient, PanelMember, Submission
 from learning_market.phases import Phase, TaskParams
-from learning_market.timeline import DEADLINES, closes_at, local, relative, settled_reason, when
+from learning_market.timeline import DEADLINES, closes_at, duration, local, relative, settled_reason, when
 
 ZERO32 = bytes(32)
 
@@ -29,13 +30,28 @@ class AccountStanding:
 
 
 @dataclass(frozen=True)
+class PoolOverview:
+    """The market's verifier pool: its terms, its size, and one account's record in it."""
+
+    address: str
+    bond: int
+    slash: int
+    unbonding_period: int
+    size: int
+    active: int
+
+
+@dataclass(frozen=True)
 class TaskOverview:
     state: TaskState
     market: str
     deposited: int
     paid_out: int
     submissions: list[Submission]
-    verifiers: list[VerifierStatus]
+    panel: list[PanelMember]
+    scores: dict[str, list[int]]  # each panel member's revealed scores, the starting model's first
+    shard_digests: list[bytes]  # zero bytes: not revealed
+    pool: PoolOverview
     account: AccountStanding | None
     fused_accuracy_bps: int | None = None  # the fused model on the task's test set, when computed
     fused_note: str | None = None  # why it was not
@@ -49,14 +65,26 @@ def overview(market: MarketClient, task_id: int, account: str | None = None) -> 
         address = to_checksum_address(account)
         role = "initiator" if address == state.initiator else market.role(task_id, address).name.lower()
         standing = AccountStanding(address, role, market.owed(task_id, address), market.has_claimed(task_id, address))
+    panel = market.panel(task_id)
+    digests, _ = market.shards(task_id)
     return TaskOverview(
         state=state,
         market=market.address,
         deposited=view.deposited,
         paid_out=view.paid_out,
         submissions=market.submissions(task_id),
-        verifiers=market.verifiers(task_id),
+        panel=panel,
+        scores={m.member: market.scores_of(task_id, m.member) for m in panel if m.revealed},
+        shard_digests=digests,
+        pool=pool_overview(market),
         account=standing,
+    )
+
+
+def pool_overview(market: MarketClient) -> PoolOverview:
+    return PoolOverview(
+        market.pool_address, market.verifier_bond, market.slash_amount, market.unbonding_period,
+        market.pool_size(), market.active_members(),
     )
 
 
@@ -98,6 +126,39 @@ def _settled(phase: Phase, params: TaskParams, now: int) -> str:
     return f" ({reason}claims are open)"
 
 
+def _shards(o: TaskOverview) -> list[str]:
+    s = o.state
+    if not s.audit_mask:
+        return [f"  shards:         {s.params.test_shards}, of which {s.params.audit_shards} to be audited "
+                "(not drawn yet)"]
+    lines = [
+        f"  shards:         {s.params.test_shards}; audited {', '.join(f'#{i}' for i in s.audit_indices)}"
+        f" ({'revealed' if s.audit_revealed else 'not revealed'}); test set "
+        f"{'revealed' if s.test_revealed else 'not revealed'}"
+    ]
+    for index, digest in enumerate(o.shard_digests):
+        kind = "audit" if index in s.audit_indices else "test "
+        lines.append(f"    #{index:<2} {kind} " + (_digest(digest) if digest != ZERO32 else "not revealed"))
+    return lines
+
+
+def _settlement(o: TaskOverview) -> list[str]:
+    s = o.state
+    t = s.settlement
+    if s.phase != Phase.FINALIZED and not (s.phase == Phase.UNFULFILLED and s.panel_drawn):
+        return []
+    verdict = "contested: no verdict, nobody is paid by it" if t.contested else f"on the {t.basis} shards"
+    return [
+        f"  verdict:        {verdict} ({t.counted_verifiers} counted of {t.revealed_verifiers} revealed, "
+        f"{t.honest_verifiers} honest)",
+        f"  baseline:       {_pct(t.baseline)} (the starting model's median {_pct(t.start_median)}, the task's "
+        f"{_pct(s.params.baseline_score)})",
+        f"  contributors:   {eth(t.contributor_pool)} to share by weight, {eth(t.rewards_total)} paid as rewards",
+        f"  panel:          {eth(t.fee_per_verifier)} per honest member, {eth(t.slashed)} slashed",
+        f"  burned:         {eth(s.burned)}   initiator refund: {eth(t.initiator_refund)}",
+    ]
+
+
 def format_overview(o: TaskOverview) -> str:
     s, p, now = o.state, o.state.params, o.state.now
     phase = s.phase
@@ -109,12 +170,12 @@ def format_overview(o: TaskOverview) -> str:
         f"  initiator:      {s.initiator}",
         f"  parent task:    {p.parent_task_id or '-'}",
         f"  reward:         {eth(s.reward)}",
-        f"  stakes:         contributor {eth(p.contributor_stake)}, verifier {eth(p.verifier_stake)}",
-        f"  caps:           {p.max_contributors} contributors, {p.max_verifiers} verifiers",
+        f"  stake:          contributor {eth(p.contributor_stake)}",
+        f"  caps:           {p.max_contributors} contributors, a panel of {p.panel_size}",
         f"  verifier fee:   {_pct(p.verifier_fee_bps)} of the reward",
         f"  baseline:       {_pct(p.baseline_score)}   tolerance: {_pct(p.tolerance_bps)}",
         f"  spec:           {_digest(p.spec_digest)}",
-        "  test set:       " + (_digest(s.test_digest) if s.test_digest != ZERO32 else "not revealed"),
+        *_shards(o),
         "  fused model:    " + (_digest(s.fused_digest) if s.fused_digest != ZERO32 else "not published"),
         *(
             [f"  fused accuracy: {_pct(o.fused_accuracy_bps)} on the task's test set"]
@@ -126,25 +187,39 @@ def format_overview(o: TaskOverview) -> str:
     for label, field in DEADLINES:
         lines.append(f"    {label + ':':<14}{when(getattr(p, field), now)}")
     lines += [
-        f"  counts:         {s.committed} committed, {s.revealed} revealed, {s.verifiers} verifiers",
+        f"  counts:         {s.committed} committed, {s.revealed} revealed, {s.panel_drawn} on the panel",
         f"  escrow:         {eth(o.deposited)} paid in, {eth(o.paid_out)} paid out",
+        *_settlement(o),
         "",
         f"Submissions ({len(o.submissions)}, in reveal order)",
     ]
     scored = phase == Phase.FINALIZED
-    settled = phase in (Phase.FINALIZED, Phase.ABANDONED)
     for sub in o.submissions:
         median = _pct(sub.median_score) if scored else "-"
-        reward = eth(sub.reward) if settled else "-"
+        reward = eth(sub.reward) if scored else "-"
         lines.append(f"  #{sub.index} {sub.contributor}  median {median}  reward {reward}")
         lines.append(f"      model {_digest(sub.model_digest)}")
-    lines += ["", f"Verifiers ({len(o.verifiers)}, in join order)"]
-    for v in o.verifiers:
-        honest = ("yes" if v.honest else "no") if scored else "-"
+    if s.panel_seed_block and not s.panel_drawn:
+        panel_head = f"Panel (requested: its seed is block {s.panel_seed_block}; not drawn yet)"
+    else:
+        panel_head = f"Panel ({len(o.panel)}, in draw order)"
+    lines += ["", panel_head]
+    for m in o.panel:
+        vote = ("test set" if m.test_set_available else "audit shards") if m.revealed else "-"
+        verdict = ("honest" if m.honest else "slashed" if m.slashed else "not counted") if scored else "-"
+        scores = o.scores.get(m.member)
+        shown = ", ".join(_pct(x) for x in scores) if scores else "-"
         lines.append(
-            f"  {v.verifier}  committed {'yes' if v.committed else 'no'}  revealed {'yes' if v.revealed else 'no'}"
-            f"  honest {honest}"
+            f"  {m.member}  committed {'yes' if m.committed else 'no'}  revealed {'yes' if m.revealed else 'no'}"
+            f"  scored on {vote}  {verdict}"
         )
+        lines.append(f"      scores (start first): {shown}")
+    pool = o.pool
+    lines += [
+        "",
+        f"Verifier pool {pool.address}: {pool.active} active of {pool.size} seats; bond {eth(pool.bond)}, "
+        f"slash {eth(pool.slash)}, unbonding {duration(pool.unbonding_period)}",
+    ]
     if o.account is not None:
         a = o.account
         if a.claimed:
@@ -180,8 +255,9 @@ def format_tasks(states: list[TaskState], market: str) -> str:
             "",
             f"Task {s.task_id}: {phase}" + (f", round after task {p.parent_task_id}" if p.parent_task_id else ""),
             f"  reward {eth(s.reward)}",
-            f"  stakes: contributor {eth(p.contributor_stake)}, verifier {eth(p.verifier_stake)}",
-            f"  taken: {s.committed}/{p.max_contributors} contributors, {s.verifiers}/{p.max_verifiers} verifiers",
+            f"  stake: contributor {eth(p.contributor_stake)}; a panel of {p.panel_size} drawn from the pool",
+            f"  taken: {s.committed}/{p.max_contributors} contributors; shards {p.test_shards}, "
+            f"{p.audit_shards} audited",
             f"  verifier fee {_pct(p.verifier_fee_bps)}, baseline {_pct(p.baseline_score)}, "
             f"tolerance {_pct(p.tolerance_bps)}",
             "  windows (each until, inclusive):",

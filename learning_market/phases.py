@@ -1,4 +1,4 @@
-"""The market's enums and task parameters as Python sees them."""
+"""The market's enums and task parameters as Python sees them (mechanism v2)."""
 
 from __future__ import annotations
 
@@ -12,32 +12,43 @@ class Phase(IntEnum):
     """ILearningMarket.Phase, in the contract's order."""
 
     NONE = 0
-    COMMIT = 1
-    REVEAL = 2
-    TEST_REVEAL = 3
-    SCORE_COMMIT = 4
-    SCORE_REVEAL = 5
-    FINALIZING = 6
-    FINALIZED = 7
-    CANCELLED = 8
-    UNFULFILLED = 9
-    ABANDONED = 10
+    AUDIT = 1
+    COMMIT = 2
+    REVEAL = 3
+    TEST_REVEAL = 4
+    SCORE_COMMIT = 5
+    SCORE_REVEAL = 6
+    FINALIZING = 7
+    FINALIZED = 8
+    CANCELLED = 9
+    UNFULFILLED = 10
+    VOID = 11
 
     @property
     def settled(self) -> bool:
         """Whether claims are open."""
-        return self in (Phase.FINALIZED, Phase.CANCELLED, Phase.UNFULFILLED, Phase.ABANDONED)
+        return self in (Phase.FINALIZED, Phase.CANCELLED, Phase.UNFULFILLED, Phase.VOID)
 
     def __str__(self) -> str:
         return "".join(part.capitalize() for part in self.name.split("_"))
 
 
 class Role(IntEnum):
-    """ILearningMarket.Role."""
+    """ILearningMarket.Role: a panel member drawn for the task is its Verifier."""
 
     NONE = 0
     CONTRIBUTOR = 1
     VERIFIER = 2
+
+
+class Basis(IntEnum):
+    """ILearningMarket.Basis: what the panel's counted scores were computed on."""
+
+    TEST = 0
+    AUDIT = 1
+
+    def __str__(self) -> str:
+        return self.name.capitalize()
 
 
 @dataclass(frozen=True)
@@ -46,18 +57,20 @@ class TaskParams:
 
     spec_digest: bytes
     test_set_commitment: bytes
+    audit_deadline: int
     commit_deadline: int
     reveal_deadline: int
     test_reveal_deadline: int
     score_commit_deadline: int
     score_reveal_deadline: int
     contributor_stake: int
-    verifier_stake: int
     max_contributors: int
-    max_verifiers: int
+    panel_size: int
     verifier_fee_bps: int
     baseline_score: int
     tolerance_bps: int
+    test_shards: int
+    audit_shards: int
     parent_task_id: int = 0
 
     def as_tuple(self) -> tuple:

@@ -1,8 +1,9 @@
 """When each phase of a task opens and closes, as a person reads it: UTC times and "in 5 min".
 
 Windows include their deadline: a phase's action succeeds at its deadline and fails one second
-later, when the next phase begins. The score commit window opens when the test set is revealed,
-which may be any time in the test reveal window.
+later, when the next phase begins. The commit window opens when the audit shards are revealed, which
+may be any time in the audit window; the score commit window opens when the test set is revealed,
+which may be any time in the test reveal window (or at its end, if the test set is withheld).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from learning_market.phases import Phase, TaskParams
 
 # the phases a task goes through in order, and the settled ones it may end in
 ORDER = (
+    Phase.AUDIT,
     Phase.COMMIT,
     Phase.REVEAL,
     Phase.TEST_REVEAL,
@@ -21,9 +23,10 @@ ORDER = (
     Phase.FINALIZING,
     Phase.FINALIZED,
 )
-SETTLED = (Phase.FINALIZED, Phase.CANCELLED, Phase.UNFULFILLED, Phase.ABANDONED)
+SETTLED = (Phase.FINALIZED, Phase.CANCELLED, Phase.UNFULFILLED, Phase.VOID)
 
 DEADLINES = (
+    ("audit", "audit_deadline"),
     ("commit", "commit_deadline"),
     ("reveal", "reveal_deadline"),
     ("test reveal", "test_reveal_deadline"),
@@ -79,6 +82,7 @@ def next_deadline(params: TaskParams, now: int) -> int | None:
 def closes_at(phase: Phase, params: TaskParams) -> int | None:
     """The last second of `phase` (None for the phases without a deadline)."""
     return {
+        Phase.AUDIT: params.audit_deadline,
         Phase.COMMIT: params.commit_deadline,
         Phase.REVEAL: params.reveal_deadline,
         Phase.TEST_REVEAL: params.test_reveal_deadline,
@@ -106,6 +110,11 @@ def in_phase_until(phase: Phase, params: TaskParams, now: int) -> str:
 
 def opening(phase: Phase, params: TaskParams, now: int) -> str:
     """How a later phase opens: `at 2025-… UTC (in 4 min)`, or what has to happen first."""
+    if phase == Phase.COMMIT:
+        return (
+            "when the initiator reveals the audit shards, at the latest by "
+            f"{when(params.audit_deadline, now)}"
+        )
     if phase == Phase.SCORE_COMMIT:
         return (
             "when the initiator reveals the test set, at the latest by "
@@ -123,6 +132,9 @@ def settled_reason(phase: Phase, params: TaskParams, now: int) -> str:
         return "cancelled by its initiator"
     if phase == Phase.UNFULFILLED:
         return f"unfulfilled: no model was revealed by {when(params.reveal_deadline, now)}"
-    if phase == Phase.ABANDONED:
-        return f"abandoned: the initiator did not reveal the test set by {when(params.test_reveal_deadline, now)}"
+    if phase == Phase.VOID:
+        return (
+            "void: its audit was not drawn in time or its audit shards were not revealed by "
+            f"{when(params.audit_deadline, now)}"
+        )
     return "finalized"

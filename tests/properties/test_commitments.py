@@ -2,17 +2,23 @@
 
 Model, score and test set commitments are `keccak256(abi.encode(block.chainid, market,
 ...fields))`; a shard commitment is `keccak256(abi.encode(digest, salt))`. The hash the
-contract computes must be the one an off-chain participant computes, for any input; and
+contract computes (its library, and the market's own views) must be the one an off-chain
+participant computes with `learning_market.commitments`, for any input; and
 changing any single field (task id, sender, vote, digest, salt, score list, shard list, market
 address) must change it. The chain id cannot change within one test run: it is checked by
 being encoded.
 """
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from hypothesis import given
 from hypothesis import strategies as st
 
+from learning_market.commitments import (
+    model_commitment,
+    score_commitment,
+    shard_commitment,
+)
+from learning_market.commitments import test_set_commitment as commitment_to_test_set
 from tests.utils.profiles import PROPERTIES
 
 UINT256_MAX = 2**256 - 1
@@ -24,25 +30,6 @@ addresses = st.one_of(
 ).map(to_checksum_address)
 words = st.one_of(st.binary(min_size=32, max_size=32), st.sampled_from([bytes(32), b"\xff" * 32]))
 score_lists = st.lists(st.one_of(st.integers(0, 10_000), st.integers(0, 2**16 - 1)), max_size=80)
-
-
-def model_commitment(chain_id, market, task_id, contributor, digest, salt) -> bytes:
-    types = ["uint256", "address", "uint256", "address", "bytes32", "bytes32"]
-    return keccak(encode(types, [chain_id, market, task_id, contributor, digest, salt]))
-
-
-def score_commitment(chain_id, market, task_id, verifier, available, scores, salt) -> bytes:
-    types = ["uint256", "address", "uint256", "address", "bool", "uint16[]", "bytes32"]
-    return keccak(encode(types, [chain_id, market, task_id, verifier, available, scores, salt]))
-
-
-def shard_commitment(digest, salt) -> bytes:
-    return keccak(encode(["bytes32", "bytes32"], [digest, salt]))
-
-
-def commitment_to_test_set(chain_id, market, initiator, shard_commitments) -> bytes:
-    types = ["uint256", "address", "address", "bytes32[]"]
-    return keccak(encode(types, [chain_id, market, initiator, shard_commitments]))
 
 
 def _another(data, strategy, value, label):
@@ -201,3 +188,32 @@ def test_test_set_commitment__any_input_and_any_one_field_changed__equals_python
     )
     assert altered == commitment_to_test_set(chain.chain_id, harness.address, *other.values())
     assert altered != original
+
+
+@PROPERTIES
+@given(
+    task_id=task_ids,
+    account=addresses,
+    digest=words,
+    salt=words,
+    available=st.booleans(),
+    scores=st.lists(st.integers(0, 2**16 - 1), max_size=40),
+    shards=st.lists(words, min_size=1, max_size=32),
+)
+def test_market_views__any_input__equal_the_python_helpers_of_the_role_layer(
+    market, chain, task_id, account, digest, salt, available, scores, shards
+):
+    """The market's own views (what a participant may ask the chain) against the helpers the roles commit
+    with: model, score (vote and scores), shard and test set commitments."""
+    chain_id, address = chain.chain_id, market.address
+
+    assert market.modelCommitment(task_id, account, digest, salt) == model_commitment(
+        chain_id, address, task_id, account, digest, salt
+    )
+    assert market.scoreCommitment(task_id, account, available, scores, salt) == score_commitment(
+        chain_id, address, task_id, account, available, scores, salt
+    )
+    assert market.shardCommitment(digest, salt) == shard_commitment(digest, salt)
+    assert market.testSetCommitment(account, shards) == commitment_to_test_set(
+        chain_id, address, account, shards
+    )

@@ -1,8 +1,8 @@
 """Median.compute against a Python model, over uint16 scores and the whole uint256 range.
 
 The market takes, per submission, the median of the revealed verifiers' scores (at most
-MAX_PANEL_SIZE = 63 of them, the counted members of a panel): the middle value, or for an even count the floor of the mean
-of the two middle values, computed without overflow.
+MAX_PANEL_SIZE = 63 of them, the counted members of a panel): the middle value, or for an even
+count the floor of the mean of the two middle values, computed without overflow.
 """
 
 from hypothesis import given

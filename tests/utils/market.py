@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from eth_abi import encode
 from eth_utils import keccak
+
+from learning_market.commitments import audit_indices as bits
+from learning_market.commitments import model_commitment, score_commitment, shard_commitment
+from learning_market.commitments import test_set_commitment as commitment_to_test_set
 
 MIN_WINDOW = 60  # seconds: the market's minimum window in tests
 BPS = 10_000
@@ -62,49 +65,6 @@ def salt(label: str) -> bytes:
     return keccak(text=f"salt:{label}")
 
 
-def model_commitment(
-    chain_id: int, market: str, task_id: int, contributor: str, model: bytes, secret: bytes
-) -> bytes:
-    return keccak(
-        encode(
-            ["uint256", "address", "uint256", "address", "bytes32", "bytes32"],
-            [chain_id, market, task_id, contributor, model, secret],
-        )
-    )
-
-
-def score_commitment(
-    chain_id: int,
-    market: str,
-    task_id: int,
-    verifier: str,
-    available: bool,
-    scores: list[int],
-    secret: bytes,
-) -> bytes:
-    return keccak(
-        encode(
-            ["uint256", "address", "uint256", "address", "bool", "uint16[]", "bytes32"],
-            [chain_id, market, task_id, verifier, available, scores, secret],
-        )
-    )
-
-
-def shard_commitment(shard_digest: bytes, secret: bytes) -> bytes:
-    return keccak(encode(["bytes32", "bytes32"], [shard_digest, secret]))
-
-
-def commitment_to_test_set(
-    chain_id: int, market: str, initiator: str, shard_commitments: list[bytes]
-) -> bytes:
-    return keccak(
-        encode(
-            ["uint256", "address", "address", "bytes32[]"],
-            [chain_id, market, initiator, shard_commitments],
-        )
-    )
-
-
 def mine_blocks(chain: Any, blocks: int, timestamp: int | None = None) -> None:
     """Mines `blocks` empty blocks, each stamped `timestamp` exactly (by default the pending
     block's): block numbers move, the clock does not. Each block's timestamp is set just before
@@ -121,11 +81,6 @@ def mine_blocks(chain: Any, blocks: int, timestamp: int | None = None) -> None:
                 ).json()
                 assert "error" not in reply, reply
     chain.pending_timestamp = stamp
-
-
-def bits(mask: int) -> list[int]:
-    """The set bits of `mask`, in increasing order."""
-    return [i for i in range(mask.bit_length()) if mask >> i & 1]
 
 
 @dataclass

@@ -626,9 +626,9 @@ class TaskModel:
         if self.settled_at_finalize is not None:
             return self.settled_at_finalize
         r, cs = self.reward, self.c_stake
-        everyone = {a: 0 for a in self.accounts()}
+        everyone = dict.fromkeys(self.accounts(), 0)
         if self.cancelled or not self.finalized:  # Cancelled, Void, Unfulfilled without a panel
-            owed = dict(everyone, **{c: cs for c in self.commitments})
+            owed = dict(everyone, **dict.fromkeys(self.commitments, cs))
             owed[self.initiator] = r - self.forfeit
             # Cancel fixes the refund and burns at once; the others burn at the initiator's claim.
             refund = r - self.forfeit if self.cancelled else 0

@@ -121,13 +121,13 @@ def test_attack__initiator_fills_seats_and_scores_zero__outvoted_and_slashed(are
         arena,
         (
             honest_task,
-            {"contributors": [c0, c1], "scores": {m: truth for m in arena.honest + arena.sybils}},
+            {"contributors": [c0, c1], "scores": dict.fromkeys(arena.honest + arena.sybils, truth)},
         ),
         (
             cheat_task,
             {
                 "contributors": [c0, c1],
-                "scores": {**{m: truth for m in arena.honest}, **{s: lie for s in arena.sybils}},
+                "scores": {**dict.fromkeys(arena.honest, truth), **dict.fromkeys(arena.sybils, lie)},
             },
         ),
     )
@@ -165,17 +165,17 @@ def test_attack__cheater_seats_hold_half_the_counted_members__contested_the_rewa
     honest_task = new_task(arena, f"half-honest-{how}")
     cheat_task = new_task(arena, f"half-cheat-{how}", **deadlines_of(honest_task))
     truth, lie = [START, GOOD, FAIR], [10_000, 0, 0]
-    if how == "an_honest_member_absent":
-        left_out = {"withheld": [h2]}
-    else:  # h1 and h2 could not fetch the test set: they score the audit shards and vote so
-        left_out = {"votes": {h1: False, h2: False}}
+    # absent: h2 withholds; otherwise h1 and h2 could not fetch the test set: they score the audit shards
+    # and vote so
+    absent = how == "an_honest_member_absent"
+    left_out = {"withheld": [h2]} if absent else {"votes": {h1: False, h2: False}}
     run(
         arena,
         (
             honest_task,
             {
                 "contributors": [c0, c1],
-                "scores": {m: truth for m in arena.honest + arena.sybils},
+                "scores": dict.fromkeys(arena.honest + arena.sybils, truth),
                 **left_out,
             },
         ),
@@ -183,7 +183,7 @@ def test_attack__cheater_seats_hold_half_the_counted_members__contested_the_rewa
             cheat_task,
             {
                 "contributors": [c0, c1],
-                "scores": {h0: truth, h1: truth, h2: truth, **{s: lie for s in arena.sybils}},
+                "scores": {h0: truth, h1: truth, h2: truth, **dict.fromkeys(arena.sybils, lie)},
                 **left_out,
             },
         ),
@@ -203,7 +203,7 @@ def test_attack__cheater_seats_hold_half_the_counted_members__contested_the_rewa
     burned = R + (SLASH_AMOUNT if how == "an_honest_member_absent" else 0)
     pay_out(
         cheat_task,
-        {c0: CS, c1: CS, arena.initiator: 0, **{m: 0 for m in arena.honest + arena.sybils}},
+        {c0: CS, c1: CS, arena.initiator: 0, **dict.fromkeys(arena.honest + arena.sybils, 0)},
         burned=burned,
     )
 
@@ -230,15 +230,15 @@ def test_attack__initiator_withholds_the_test_set__paid_by_audit_scores_junk_ear
             honest_task,
             {
                 "contributors": [c0, *cheater_contributors],
-                "scores": {m: audit_scores for m in members},
+                "scores": dict.fromkeys(members, audit_scores),
             },
         ),
         (
             cheat_task,
             {
                 "contributors": [c0, *cheater_contributors],
-                "scores": {m: audit_scores for m in members},
-                "votes": {m: False for m in members},
+                "scores": dict.fromkeys(members, audit_scores),
+                "votes": dict.fromkeys(members, False),
                 "reveal_test_set": False,
             },
         ),
@@ -311,7 +311,7 @@ def test_attack__seat_squatter_never_scores__slashed_no_equal_split(arena):
     task = new_task(arena, "squatter")
     truth = [START, GOOD, FAIR]
     run(
-        arena, (task, {"contributors": [c0, c1], "scores": {m: truth for m in arena.honest}})
+        arena, (task, {"contributors": [c0, c1], "scores": dict.fromkeys(arena.honest, truth)})
     )  # s0, s1 silent
 
     squatter_net = owed(task, *arena.sybils) - slashed(arena, *arena.sybils)
@@ -337,7 +337,7 @@ def test_attack__squatter_holds_the_whole_pool_with_junk_of_its_own__loses_every
     move_past(task, "scoreReveal")
     finalize_all(task, outsider)
 
-    pay_out(task, {junk: CS, initiator: R, **{s: 0 for s in seats}}, burned=3 * SLASH_AMOUNT)
+    pay_out(task, {junk: CS, initiator: R, **dict.fromkeys(seats, 0)}, burned=3 * SLASH_AMOUNT)
     squatter_net = -CS + CS - 3 * SLASH_AMOUNT
     assert squatter_net == -(VERIFIER_BOND - deployed.pool.bondOf(seats[0])) * 3
 
@@ -365,7 +365,7 @@ def test_attack__model_no_better_than_the_start__earns_nothing(arena, cheat, che
             task,
             {
                 "contributors": [c0, cheater],
-                "scores": {m: scores for m in arena.honest + arena.sybils},
+                "scores": dict.fromkeys(arena.honest + arena.sybils, scores),
             },
         ),
     )

@@ -56,7 +56,7 @@ def test_outcome__settled_with_rewards__pro_rata_to_how_far_each_beats_the_start
             c0: CS + rewards[0],
             c1: CS + rewards[1],
             c2: CS,
-            **{m: fee_each for m in panel},
+            **dict.fromkeys(panel, fee_each),
             initiator: F - 3 * fee_each,
         },
     )
@@ -74,7 +74,7 @@ def test_outcome__nobody_beats_the_start__pool_back_to_the_initiator(market, cha
     fee_each = F // 3
     pay_out(
         task,
-        {c0: CS, c1: CS, **{m: fee_each for m in panel}, initiator: R - F + (F - 3 * fee_each)},
+        {c0: CS, c1: CS, **dict.fromkeys(panel, fee_each), initiator: R - F + (F - 3 * fee_each)},
     )
 
 
@@ -91,7 +91,7 @@ def test_outcome__no_member_reveals__stakes_back_reward_back_bonds_slashed_and_b
 
     # Nobody to pay by: the contributors get their stakes, the initiator its reward, and the
     # slashed bonds (nobody's to take) are burned. No equal split of anything.
-    pay_out(task, {c0: CS, c1: CS, **{m: 0 for m in panel}, initiator: R}, burned=3 * SLASH_AMOUNT)
+    pay_out(task, {c0: CS, c1: CS, **dict.fromkeys(panel, 0), initiator: R}, burned=3 * SLASH_AMOUNT)
     assert [pool.bondOf(m) for m in panel] == [VERIFIER_BOND - SLASH_AMOUNT] * 3
 
 
@@ -121,7 +121,7 @@ def test_outcome__some_members_dishonest__fee_and_their_slashes_to_the_honest(
         {
             c0: CS + rewards[0],
             c1: CS + rewards[1],
-            **{m: fee_each for m in panel[:3]},
+            **dict.fromkeys(panel[:3], fee_each),
             panel[3]: 0,
             panel[4]: 0,
             initiator: 0,
@@ -158,7 +158,7 @@ def test_outcome__no_member_honest__slashes_to_the_contributors_fee_back_to_the_
     assert burned == 1
     pay_out(
         task,
-        {c0: CS + share, c1: CS + share, c2: CS + share, **{m: 0 for m in panel}, initiator: fee},
+        {c0: CS + share, c1: CS + share, c2: CS + share, **dict.fromkeys(panel, 0), initiator: fee},
         burned=burned,
     )
     assert [pool.bondOf(m) for m in panel] == [VERIFIER_BOND - SLASH_AMOUNT] * 3
@@ -190,7 +190,7 @@ def test_outcome__contested__revealed_stakes_back_absentee_slashed_the_rest_burn
     # Nobody gains from a contest: c0 gets its stake back; the reward, c1's forfeited stake and
     # the absentee's slash are burned; the members who revealed are neither paid nor slashed.
     pay_out(
-        task, {c0: CS, c1: 0, **{m: 0 for m in panel}, initiator: 0}, burned=R + CS + SLASH_AMOUNT
+        task, {c0: CS, c1: 0, **dict.fromkeys(panel, 0), initiator: 0}, burned=R + CS + SLASH_AMOUNT
     )
     assert [pool.bondOf(m) for m in panel] == [VERIFIER_BOND] * 4 + [VERIFIER_BOND - SLASH_AMOUNT]
     assert [(v.honest, v.slashed) for v in market.getPanel(task.task_id)] == [
@@ -223,7 +223,7 @@ def test_outcome__contributor_never_reveals__stake_forfeit(
             c1: CS,
             initiator: R - F + CS + fee_dust,
         }  # nobody earned it: back with the pool
-    pay_out(task, {**payouts, c2: 0, **{m: fee_each for m in panel}})
+    pay_out(task, {**payouts, c2: 0, **dict.fromkeys(panel, fee_each)})
 
 
 def test_outcome__test_set_withheld__paid_by_audit_scores_and_junk_earns_nothing(
@@ -245,7 +245,7 @@ def test_outcome__test_set_withheld__paid_by_audit_scores_and_junk_earns_nothing
     fee_each = F // 3
     pay_out(
         task,
-        {c0: CS + (R - F), junk: CS, **{m: fee_each for m in panel}, initiator: F - 3 * fee_each},
+        {c0: CS + (R - F), junk: CS, **dict.fromkeys(panel, fee_each), initiator: F - 3 * fee_each},
     )
 
 
@@ -284,7 +284,7 @@ def test_outcome__panel_drawn_but_no_model_revealed__stakes_forfeit_to_the_initi
     # go to the initiator (they could have revealed), the forfeit is burned.
     pay_out(
         task,
-        {c0: 0, c1: 0, **{m: 0 for m in panel}, initiator: R - FORFEIT + 2 * CS},
+        {c0: 0, c1: 0, **dict.fromkeys(panel, 0), initiator: R - FORFEIT + 2 * CS},
         burned=FORFEIT,
     )
     assert [pool.memberOf(m).openPanels for m in panel] == [0] * 3
@@ -361,7 +361,7 @@ def test_outcome__two_tasks_at_once__paid_from_their_own_funds(market, chain, pe
         {
             c0: CS + (R - F) * 7_000 // 10_000,
             c1: CS + (R - F) * 3_000 // 10_000,
-            **{m: fee_each for m in panels[first.task_id]},
+            **dict.fromkeys(panels[first.task_id], fee_each),
             initiator: F - 3 * fee_each,
         },
     )
@@ -378,7 +378,7 @@ def test_outcome__two_tasks_at_once__paid_from_their_own_funds(market, chain, pe
         {
             c0: cs2 + pool2 // 2,
             c2: cs2 + pool2 // 2,
-            **{m: fee2_each for m in panels[second.task_id]},
+            **dict.fromkeys(panels[second.task_id], fee2_each),
             initiator: fee2 - 3 * fee2_each,
         },
     )
@@ -454,7 +454,7 @@ def test_outcome__no_member_honest_and_bonds_already_slashed_to_nothing__dust_to
             c0: CS + share,
             c1: CS + share,
             c2: CS + share,
-            **{m: 0 for m in members},
+            **dict.fromkeys(members, 0),
             initiator: fee + (reward - fee - 3 * share),
         },
     )

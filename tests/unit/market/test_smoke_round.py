@@ -28,7 +28,7 @@ def test_full_round__rewards_follow_median_scores_above_the_start(
             c0: CS + rewards[0],
             c1: CS + rewards[1],
             c2: CS + rewards[2],
-            **{member: fee_each for member in panel},
+            **dict.fromkeys(panel, fee_each),
             initiator: dust,
         },
     )

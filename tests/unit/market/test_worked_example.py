@@ -61,7 +61,7 @@ def test_worked_example__protocol_md__every_figure(
             b: 393_838_862_559_241_706,
             c: 22_938_388_625_592_417,
             d: 0,
-            **{m: 66_666_666_666_666_666 for m in panel[:3]},
+            **dict.fromkeys(panel[:3], 66666666666666666),
             panel[3]: 0,
             panel[4]: 0,
             initiator: 1,

@@ -1,5 +1,6 @@
 """What the off-chain code copies from the contract stays the contract's: the Python enums are the
-interface's, every custom error of the ABI has a sentence, and the caps come from the contract."""
+interface's, every custom error of the market, its setup module and its verifier pool has a sentence,
+and the caps and the pool's terms come from the contracts."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import pytest
 
 from learning_market.market import MarketClient
 from learning_market.nodes import ApeNode
-from learning_market.phases import Phase, Role, TaskParams
+from learning_market.phases import Basis, Phase, Role, TaskParams
 from learning_market.refusals import SENTENCES, explain
+from tests.utils.market import FORFEIT_BPS, MIN_WINDOW, SLASH_AMOUNT, UNBONDING_PERIOD, VERIFIER_BOND
 
 INTERFACE = Path(__file__).resolve().parents[3] / "interfaces" / "ILearningMarket.sol"
-SAMPLES = {"uint256": 7, "uint8": 1, "address": "0x" + "ab" * 20, "bytes32": b"\x01" * 32}
+SAMPLES = {"uint256": 7, "uint32": 5, "uint8": 1, "address": "0x" + "ab" * 20, "bytes32": b"\x01" * 32}
 
 
 def _enum(name: str) -> list[str]:
@@ -37,11 +39,11 @@ def _abi_enum_types(contract_type: Any) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize(("enum", "name"), [(Phase, "Phase"), (Role, "Role")])
+@pytest.mark.parametrize(("enum", "name"), [(Phase, "Phase"), (Role, "Role"), (Basis, "Basis")])
 def test_python_enums__the_interfaces_members_in_order(market, enum, name):
-    assert f"enum ILearningMarket.{name}" in _abi_enum_types(market.contract_type)
+    assert f"enum ILearningMarketTypes.{name}" in _abi_enum_types(market.contract_type)
 
-    assert [str(member) if enum is Phase else member.name.capitalize() for member in enum] == _enum(name)
+    assert [str(member) if enum is not Role else member.name.capitalize() for member in enum] == _enum(name)
     assert [member.value for member in enum] == list(range(len(_enum(name))))
 
 
@@ -54,8 +56,12 @@ def test_task_params__the_abis_struct_field_for_field(market):
     assert [re.sub(r"(?<!^)(?=[A-Z])", "_", n).lower() for n in names] == list(TaskParams.__dataclass_fields__)
 
 
-def test_refusal_table__a_sentence_for_every_custom_error_of_the_abi(market):
-    errors = {e.name: e for e in market.contract_type.errors}
+def test_refusal_table__a_sentence_for_every_custom_error_of_the_market_setup_and_pool(project, market, pool):
+    errors = {
+        e.name: e
+        for contract in (market.contract_type, project.TaskSetup.contract_type, pool.contract_type)
+        for e in contract.errors
+    }
 
     assert sorted(SENTENCES) == sorted(errors)
     for name, error in errors.items():
@@ -63,10 +69,25 @@ def test_refusal_table__a_sentence_for_every_custom_error_of_the_abi(market):
         assert sentence.endswith(".") and name not in sentence, sentence
 
 
-def test_market_client__caps_and_window__read_from_the_contract(market, chain):
+def test_market_client__caps_window_and_forfeit__read_from_the_contract(market, chain):
     client = MarketClient(ApeNode(market, chain))
 
-    assert (client.max_contributors_cap, client.max_verifiers_cap) == (
-        market.MAX_CONTRIBUTORS_CAP(), market.MAX_VERIFIERS_CAP()
+    assert (client.max_contributors_cap, client.max_panel_size, client.max_test_shards) == (512, 63, 32)
+    assert (client.min_window, client.forfeit_bps) == (MIN_WINDOW, FORFEIT_BPS)
+
+
+def test_market_client__the_pool__its_address_terms_and_members(market, pool, chain, verifiers, outsider):
+    client = MarketClient(ApeNode(market, chain))
+
+    member, stranger = client.pool_member(verifiers[0].address), client.pool_member(outsider.address)
+
+    assert client.pool_address == pool.address
+    assert (client.verifier_bond, client.slash_amount, client.unbonding_period) == (
+        VERIFIER_BOND, SLASH_AMOUNT, UNBONDING_PERIOD
     )
-    assert client.min_window == market.minWindow()
+    assert (client.pool_size(), client.active_members()) == (5, 5)
+    assert (member.bond, member.slot, member.registered, member.exiting, member.slashed) == (
+        VERIFIER_BOND, 1, True, False, False
+    )
+    assert (stranger.bond, stranger.registered) == (0, False)
+    assert client.candidate_at(0, chain.blocks.head.number + 1) == (verifiers[0].address, True)

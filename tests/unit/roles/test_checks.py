@@ -22,18 +22,20 @@ T0 = 1_767_225_600  # 2026-01-01 00:00:00 UTC
 PARAMS = TaskParams(
     spec_digest=b"\x01" * 32,
     test_set_commitment=b"\x02" * 32,
+    audit_deadline=T0 + 1_800,
     commit_deadline=T0 + 3_600,
     reveal_deadline=T0 + 7_200,
     test_reveal_deadline=T0 + 10_800,
     score_commit_deadline=T0 + 14_400,
     score_reveal_deadline=T0 + 18_000,
     contributor_stake=10**16,
-    verifier_stake=2 * 10**16,
     max_contributors=8,
-    max_verifiers=3,
+    panel_size=3,
     verifier_fee_bps=1_000,
     baseline_score=1_000,
     tolerance_bps=300,
+    test_shards=8,
+    audit_shards=2,
 )
 
 
@@ -116,15 +118,21 @@ def test_utc__formats_unix_seconds():
             "2026-01-01 02:00:00 UTC (13 min 20 s ago).",
         ),
         (
-            "committing scores", Phase.ABANDONED, Phase.SCORE_COMMIT, T0 + 11_000, Reason.SETTLED,
-            "committing scores is no longer possible: task 4 is abandoned: the initiator did not reveal the test set "
-            "by 2026-01-01 03:00:00 UTC (3 min 20 s ago).",
+            "committing a model", Phase.AUDIT, Phase.COMMIT, T0 + 600, Reason.TOO_EARLY,
+            "committing a model needs phase Commit of task 4, which opens when the initiator reveals the audit "
+            "shards, at the latest by 2026-01-01 00:30:00 UTC (in 20 min); the task is in phase Audit until "
+            "2026-01-01 00:30:00 UTC (in 20 min).",
+        ),
+        (
+            "committing a model", Phase.VOID, Phase.COMMIT, T0 + 2_000, Reason.SETTLED,
+            "committing a model is no longer possible: task 4 is void: its audit was not drawn in time or its "
+            "audit shards were not revealed by 2026-01-01 00:30:00 UTC (3 min 20 s ago).",
         ),
     ],
     ids=[
         "reveal-during-commit", "commit-after-deadline", "scores-before-test-reveal", "score-reveal-after-deadline",
         "claim-before-finalize", "publish-while-finalizing", "commit-in-cancelled", "test-reveal-in-unfulfilled",
-        "scores-in-abandoned",
+        "commit-during-audit", "commit-in-void",
     ],
 )
 def test_phase_sentence__says_the_phase_and_when_the_needed_one_opens_or_closed(
