@@ -15,8 +15,16 @@ from learning_market.accounts import local_accounts
 from learning_market.cli import MarketCommand, connect
 from learning_market.options import ADDRESS, explained
 from learning_market.roles.initiator import FUSION_NAMES
-from learning_market.simulation.report import format_curve, format_gas, format_round, plot, write_json
+from learning_market.simulation.report import (
+    format_curve,
+    format_gas,
+    format_holdings,
+    format_round,
+    plot,
+    write_json,
+)
 from learning_market.simulation.rounds import ARCHITECTURES, SimulationConfig, run_simulation
+from learning_market.terms import DEFAULT_FORFEIT_BPS, DEFAULT_POOL_TERMS
 from ml import ATTACKS, dataset_names
 
 MIN_WINDOW = 60  # seconds, for a market deployed by this script (the clock is moved, not waited for)
@@ -29,7 +37,10 @@ COUNT = click.IntRange(min=0)
 @click.option("--dataset", type=click.Choice(dataset_names()), default=DEFAULTS.dataset, show_default=True,
               help="The task's data: MNIST-1D (generated here, about 7 s) or scikit-learn's digits (a toy).")
 @click.option("--contributors", default=DEFAULTS.contributors, show_default=True, help="Contributors per round.")
-@click.option("--verifiers", default=DEFAULTS.verifiers, show_default=True, help="Verifiers per round.")
+@click.option("--verifiers", default=DEFAULTS.verifiers, show_default=True,
+              help="Verifiers registered (bonded) in the pool.")
+@click.option("--panel-size", default=DEFAULTS.panel_size, show_default=True,
+              help="Members drawn from the pool for each round's panel (odd, at least 3).")
 @click.option("--rounds", default=DEFAULTS.rounds, show_default=True, help="Rounds, each from the last fused model.")
 @click.option("--split", type=click.Choice(["iid", "dirichlet", "size"]), default=DEFAULTS.split, show_default=True)
 @click.option("--alpha", default=DEFAULTS.alpha, show_default=True, help="Concentration of the dirichlet/size splits.")
@@ -52,7 +63,8 @@ COUNT = click.IntRange(min=0)
 @click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), default=DEFAULTS.epsilon, show_default=True,
               help="The private contributors' epsilon per round (delta 1e-5).")
 @click.option("--dishonest-verifiers", type=COUNT, default=0, help="Verifiers that report made-up scores.")
-@click.option("--lazy-initiator", is_flag=True, help="The initiator never reveals the test set.")
+@click.option("--lazy-initiator", is_flag=True,
+              help="The initiator withholds the test set (reveals only the audit): the panel scores on the audit.")
 @click.option("--market", "market_address", type=ADDRESS, default=None, help="Use the market at this address.")
 @click.option("--store", type=click.Path(path_type=Path), default=None, help="Content store directory.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None, help="Write JSON here.")
@@ -63,6 +75,7 @@ def cli(
     dataset: str,
     contributors: int,
     verifiers: int,
+    panel_size: int,
     rounds: int,
     split: str,
     alpha: float,
@@ -94,6 +107,7 @@ def cli(
             dataset=dataset,
             contributors=contributors,
             verifiers=verifiers,
+            panel_size=panel_size,
             rounds=rounds,
             split=split,
             alpha=alpha,
@@ -119,8 +133,13 @@ def cli(
             connect(market_address)
         market = project.LearningMarket.at(market_address)
     else:
-        market = participants[0].deploy(project.LearningMarket, MIN_WINDOW)
-        click.echo(f"deployed LearningMarket at {market.address} (minimum window {MIN_WINDOW} s)")
+        pool = DEFAULT_POOL_TERMS
+        market = participants[0].deploy(
+            project.LearningMarket, MIN_WINDOW, pool.verifier_bond, pool.slash_amount, pool.unbonding_period,
+            DEFAULT_FORFEIT_BPS,
+        )
+        click.echo(f"deployed LearningMarket at {market.address} (minimum window {MIN_WINDOW} s, verifier bond "
+                   f"{pool.verifier_bond:,} wei, slash {pool.slash_amount:,} wei, forfeit {DEFAULT_FORFEIT_BPS} bps)")
 
     with tempfile.TemporaryDirectory(prefix="learning-market-simulation-") as scratch:
         files = LocalStore(store or Path(scratch) / "store")
@@ -133,6 +152,8 @@ def cli(
     for round_report in report.rounds:
         click.echo("\n" + format_round(round_report))
     click.echo("\nGas per action\n" + format_gas(report.gas))
+    if report.holdings is not None:
+        click.echo("\n" + format_holdings(report.holdings))
     click.echo("\n" + format_curve(report))
     if report_path:
         write_json(report, report_path)
@@ -141,5 +162,9 @@ def cli(
         plot(report, plot_path)
         click.echo(f"plot saved to {plot_path}")
     if not report.conserved:
-        raise click.ClickException("conservation check failed: a task paid out a different amount than it took in")
-    click.echo("\nconservation check passed: every task paid out exactly what it took in")
+        raise click.ClickException(
+            "conservation check failed: a task paid out and burned a different amount than it took in, or the "
+            "market or the pool holds a different amount than its tasks and bonds say"
+        )
+    click.echo("\nconservation check passed: every task paid out or burned exactly what it took in; the market "
+               "holds its tasks' remainders and the pool its members' bonds")

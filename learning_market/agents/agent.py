@@ -70,8 +70,10 @@ class Agent:
 
     `policy` decides whether to join a task; `grace` is how long (chain seconds) a step anyone may take
     stays to the keepers before this agent takes it (0: at once, a keeper; None: never); `tasks` is
-    how many tasks it takes part in before it is done (None: it runs until stopped); `from_block` is
-    where it starts reading the market's events when its progress has none.
+    how many tasks it takes part in before it is done (None: it runs until stopped), or, with
+    `count_unjoined` (a role others draw into tasks, such as a pool's verifier), how many tasks it saw
+    settle or pass without it; `from_block` is where it starts reading the market's events when its
+    progress has none.
     """
 
     name: str
@@ -82,6 +84,7 @@ class Agent:
     grace: int | None = DEFAULT_GRACE
     tasks: int | None = None
     from_block: int = 0
+    count_unjoined: bool = False
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
     records: list[Record] = field(default_factory=list)
@@ -99,7 +102,7 @@ class Agent:
         """Whether it has finished the tasks it was to take part in, and is in the middle of none."""
         progress = self.progress
         busy = any(progress.task(task_id).took_part for task_id in progress.watching())
-        return self.tasks is not None and progress.finished_count() >= self.tasks and not busy
+        return self.tasks is not None and progress.finished_count(self.count_unjoined) >= self.tasks and not busy
 
     def _joined(self) -> int:
         return len({t for t, memory in self.progress.tasks.items() if memory.took_part} | self._accepted)
@@ -292,7 +295,11 @@ class Agent:
             self._record(task_id, step, kind, text)
 
     def say_done(self) -> None:
-        self.say(f"{self.name} is done: it took part in {self.progress.finished_count()} task(s), all settled")
+        took_part = self.progress.finished_count()
+        line = f"{self.name} is done: it took part in {took_part} task(s), all settled"
+        if self.count_unjoined:
+            line += f", and was not drawn in {self.progress.finished_count(True) - took_part}"
+        self.say(line)
 
 
 def _still_possible(refusal: LearningMarketError | None) -> bool:

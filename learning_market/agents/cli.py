@@ -176,9 +176,13 @@ def add_agent_commands(group: click.Group, front: Front) -> None:
                   help="One test set per round (.npz or dataset file); a revealed test set is public.")
     @click.option("--reward", type=AMOUNT, required=True, help="Each round's reward: wei, or '1 ether'.")
     @click.option("--contributor-stake", type=AMOUNT, default=str(TERMS.contributor_stake), show_default=True)
-    @click.option("--verifier-stake", type=AMOUNT, default=str(TERMS.verifier_stake), show_default=True)
     @click.option("--max-contributors", type=int, default=TERMS.max_contributors, show_default=True)
-    @click.option("--max-verifiers", type=int, default=TERMS.max_verifiers, show_default=True)
+    @click.option("--panel-size", type=int, default=TERMS.panel_size, show_default=True,
+                  help="Members drawn from the verifier pool to score each round (odd, at least 3).")
+    @click.option("--test-shards", type=int, default=TERMS.test_shards, show_default=True,
+                  help="Shards each round's test set is cut into.")
+    @click.option("--audit-shards", type=int, default=TERMS.audit_shards, show_default=True,
+                  help="Shards drawn at random and revealed before anyone stakes (the audit).")
     @click.option("--fee-bps", type=int, default=TERMS.verifier_fee_bps, show_default=True)
     @click.option("--baseline", type=int, default=TERMS.baseline_score, show_default=True)
     @click.option("--tolerance", type=int, default=TERMS.tolerance_bps, show_default=True)
@@ -219,10 +223,10 @@ def add_agent_commands(group: click.Group, front: Front) -> None:
             window = options.pop("window")
             terms = TaskTerms(
                 reward=options.pop("reward"), contributor_stake=options.pop("contributor_stake"),
-                verifier_stake=options.pop("verifier_stake"), max_contributors=options.pop("max_contributors"),
-                max_verifiers=options.pop("max_verifiers"), verifier_fee_bps=options.pop("fee_bps"),
-                baseline_score=options.pop("baseline"), tolerance_bps=options.pop("tolerance"),
-                window=window if window is not None else market.min_window,
+                max_contributors=options.pop("max_contributors"), panel_size=options.pop("panel_size"),
+                verifier_fee_bps=options.pop("fee_bps"), baseline_score=options.pop("baseline"),
+                tolerance_bps=options.pop("tolerance"), test_shards=options.pop("test_shards"),
+                audit_shards=options.pop("audit_shards"), window=window if window is not None else market.min_window,
             )
             role.campaign = Campaign(spec, tests, terms, options.pop("start_margin"), options["from_block"])
             start("initiator", role, Policy(), options, tasks=len(tests))

@@ -75,9 +75,12 @@ class Progress:
     def watching(self) -> list[int]:
         return sorted(task_id for task_id, memory in self.tasks.items() if memory.state == "watching")
 
-    def finished_count(self) -> int:
-        """The tasks the agent took part in and is done with."""
-        return sum(1 for memory in self.tasks.values() if memory.state == "finished" and memory.took_part)
+    def finished_count(self, unjoined: bool = False) -> int:
+        """The tasks the agent took part in and is done with (`unjoined`: and those it is done with without
+        having taken part, such as a verifier's tasks whose panel was drawn without it)."""
+        return sum(
+            1 for memory in self.tasks.values() if memory.state == "finished" and (memory.took_part or unjoined)
+        )
 
     def save(self) -> None:
         """Writes the memory atomically (nothing, without a path)."""

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from learning_market.simulation.rounds import ContributorRow, RoundReport, SimulationReport
+from learning_market.simulation.rounds import ContributorRow, Holdings, RoundReport, SimulationReport
 
 
 def _table(headers: list[str], rows: list[list[Any]], left: tuple[str, ...] = ()) -> str:
@@ -56,8 +56,13 @@ def format_round(report: RoundReport) -> str:
         left=("behaviour", "note"),
     )
     verifiers = _table(
-        ["verifier", "behaviour", "honest", "fee (ETH)", "stake back (ETH)"],
-        [[v.name, v.behaviour, "yes" if v.honest else "no", _eth(v.fee), _eth(v.stake_back)] for v in report.verifiers],
+        ["verifier", "behaviour", "drawn", "vote", "counted", "honest", "slashed (ETH)", "fee (ETH)"],
+        [
+            [v.name, v.behaviour, _yes(v.drawn), v.vote, _yes(v.counted) if v.drawn else None,
+             _yes(v.honest) if v.drawn else None, _eth(v.slashed), _eth(v.fee)]
+            for v in report.verifiers
+        ],
+        left=("behaviour",),
     )
     check = "PASS" if report.conserved else "FAIL"
     return "\n".join(
@@ -68,11 +73,40 @@ def format_round(report: RoundReport) -> str:
             "",
             verifiers,
             "",
-            f"initiator refund: {_eth(report.initiator_refund)} ETH",
+            _verdict_line(report),
+            f"initiator refund: {_eth(report.initiator_refund)} ETH; slashed into the task: {_eth(report.slashed)} "
+            f"ETH; burned: {_eth(report.burned)} ETH",
             _fused_line(report),
-            f"conservation [{check}]: paid in {report.deposited:,} wei, paid out {report.paid_out:,} wei",
+            f"conservation [{check}]: paid in {report.deposited:,} wei = paid out {report.paid_out:,} wei + burned "
+            f"{report.burned:,} wei",
         ]
     )
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _verdict_line(report: RoundReport) -> str:
+    """The audit, the basis the panel scored on, the starting model's median and the baseline."""
+    audit = f"audit shards {report.audit_shards}"
+    if report.basis is None:
+        return f"{audit}; no verdict (task {report.phase})"
+    contested = "; CONTESTED: no quorum on a median, nobody gains" if report.contested else ""
+    return (
+        f"{audit}; scored on the {report.basis.lower()} shards; starting model's median {_pct(report.start_median)}, "
+        f"baseline {_pct(report.baseline)}{contested}"
+    )
+
+
+def format_holdings(holdings: Holdings) -> str:
+    """The market's and the pool's balances beside what they should hold."""
+    check = "PASS" if holdings.conserved else "FAIL"
+    return "\n".join([
+        f"market [{check}]: holds {holdings.market_balance:,} wei; its tasks' deposits not paid out: "
+        f"{holdings.tasks_held:,} wei (burned {holdings.total_burned:,} wei)",
+        f"pool [{check}]: holds {holdings.pool_balance:,} wei; its members' bonds: {holdings.bonds:,} wei",
+    ])
 
 
 def _note(row: ContributorRow) -> str:

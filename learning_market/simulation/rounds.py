@@ -73,11 +73,15 @@ class SimulationConfig:
     `steps` (SGD steps a round) and `architecture` default to the dataset's measured recipe
     (`ml.dataset_recipe`); the task spec carries both. `poisoners` mount `attack`; `private` honest
     contributors train with DP-SGD at `epsilon` a round (the recipe's private round: few steps, large
-    batches)."""
+    batches). `verifiers` register in the market's verifier pool (bonded), and each round's panel of
+    `panel_size` members is drawn from it; the test set is cut into `terms.test_shards` shards of which
+    `terms.audit_shards` are audited before anyone stakes. `lazy_initiator` withholds the rest of the
+    test set: the panel scores on the audit shards."""
 
     dataset: str = "mnist1d"  # digits | mnist1d
     contributors: int = 4
-    verifiers: int = 3
+    verifiers: int = 3  # registered in the verifier pool
+    panel_size: int = 3  # drawn from the pool for each task: odd, at least 3
     rounds: int = 3
     split: str = "iid"  # iid | dirichlet | size
     alpha: float = 0.5  # concentration of the dirichlet and size splits
@@ -97,8 +101,12 @@ class SimulationConfig:
 
     def __post_init__(self) -> None:
         adversaries = self.free_riders + self.copiers + self.poisoners
-        if self.contributors < 1 or self.verifiers < 0 or self.rounds < 1:
-            raise ValueError("need at least one contributor and one round, and no negative verifier count")
+        if self.contributors < 1 or self.rounds < 1:
+            raise ValueError("need at least one contributor and one round")
+        if self.panel_size < 3 or self.panel_size % 2 == 0:
+            raise ValueError(f"a panel is odd and at least 3, got {self.panel_size}")
+        if self.verifiers < self.panel_size:
+            raise ValueError(f"{self.verifiers} verifiers in the pool cannot fill a panel of {self.panel_size}")
         if adversaries >= self.contributors:
             raise ValueError(
                 f"{adversaries} adversarial contributors leave no honest one among {self.contributors}"
@@ -109,6 +117,12 @@ class SimulationConfig:
             )
         if self.dishonest_verifiers > self.verifiers:
             raise ValueError(f"{self.dishonest_verifiers} dishonest verifiers but only {self.verifiers} verifiers")
+        if self.rounds > 1 and self.verifiers - self.dishonest_verifiers < self.panel_size:
+            # a slashed member is never drawn again (until it exits and registers anew)
+            raise ValueError(
+                f"{self.dishonest_verifiers} dishonest verifiers are slashed out of the pool after a round, which "
+                f"leaves {self.verifiers - self.dishonest_verifiers} for a panel of {self.panel_size}"
+            )
         if self.dataset not in dataset_names():
             raise ValueError(f"unknown dataset {self.dataset!r}: use one of {', '.join(dataset_names())}")
         if self.architecture is not None and self.architecture not in ARCHITECTURES:
@@ -146,11 +160,18 @@ class ContributorRow:
 
 @dataclass
 class VerifierRow:
+    """A pool member in one round: whether it was drawn, how it voted (`test`: it scored on the test shards;
+    `audit`: on the audit shards; None: it revealed nothing), whether its scores counted and were honest,
+    what its bond lost and the fee it was paid."""
+
     name: str
     behaviour: str
+    drawn: bool
+    vote: str | None
+    counted: bool
     honest: bool
+    slashed: int
     fee: int
-    stake_back: int
 
 
 @dataclass
@@ -160,6 +181,13 @@ class RoundReport:
     phase: str
     contributors: list[ContributorRow]
     verifiers: list[VerifierRow]
+    audit_shards: list[int]  # the shards drawn for the audit (of terms.test_shards)
+    basis: str | None  # what the counted scores were computed on: Test or Audit (None: not finalized)
+    start_median: int  # the panel's median score of the round's starting model
+    baseline: int  # max(the task's baselineScore, start_median): what a model must beat to be paid
+    contested: bool  # no quorum on a median: nobody gains, the reward is burned
+    slashed: int  # taken from the panel's bonds, paid into this task
+    burned: int  # wei of this task that stay burned in the market
     initiator_refund: int
     test_examples: int  # the round's own test set, fresh each round
     best_single: str | None  # the contributor whose revealed model is most accurate on it
@@ -177,8 +205,24 @@ class RoundReport:
 
     @property
     def conserved(self) -> bool:
-        """Everything paid in was paid out, and the task holds nothing."""
-        return self.deposited == self.paid_out
+        """Everything paid in (reward, stakes, slashed bonds) was paid out or burned."""
+        return self.deposited == self.paid_out + self.burned
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What the market and its pool hold at the end, beside what they should: the market, every task's
+    deposits not paid out (burned wei stay there); the pool, the bonds of its members."""
+
+    market_balance: int
+    tasks_held: int
+    total_burned: int
+    pool_balance: int
+    bonds: int
+
+    @property
+    def conserved(self) -> bool:
+        return self.market_balance == self.tasks_held and self.pool_balance == self.bonds
 
 
 @dataclass
@@ -187,10 +231,13 @@ class SimulationReport:
     market: str
     rounds: list[RoundReport] = field(default_factory=list)
     gas: list[dict[str, Any]] = field(default_factory=list)
+    holdings: Holdings | None = None
 
     @property
     def conserved(self) -> bool:
-        return all(r.conserved for r in self.rounds)
+        """Every task paid out or burned what it took in; the market holds exactly its tasks' remainders and
+        the pool exactly its members' bonds."""
+        return all(r.conserved for r in self.rounds) and self.holdings is not None and self.holdings.conserved
 
 
 @dataclass(frozen=True)
@@ -284,7 +331,7 @@ def run_simulation(
     terms = dataclasses.replace(
         config.terms,
         max_contributors=max(config.terms.max_contributors, config.contributors),
-        max_verifiers=max(config.terms.max_verifiers, config.verifiers, 1),
+        panel_size=config.panel_size,
     )
     shared = {"store": store, "allow_private_uri": True}  # the store is everyone's: its paths may go on chain
     campaign = Campaign(spec, data.tests, terms, start_margin=0, from_block=market.block_number())
@@ -304,12 +351,19 @@ def run_simulation(
         )
         behaviour = VerifierBehaviour.DISHONEST if j in dishonest else VerifierBehaviour.HONEST
         verifiers.append(SimulatedVerifier(name, role, behaviour))
+    for v in verifiers:  # bonded once, before any task: a member is drawn only for panels requested later
+        if not market.pool_member(v.address).registered:
+            market.register(sender=v.role.account)
+    log(f"{len(verifiers)} verifiers registered in the pool at {market.pool_address} (bond "
+        f"{market.verifier_bond:,} wei each); panels of {config.panel_size}")
 
     say = log if actions else _quiet
     start = campaign.from_block
     agents = [Agent("initiator", initiator, say=say, grace=0, tasks=config.rounds, from_block=start)] + [
-        Agent(p.name, p.role, say=say, grace=None, tasks=config.rounds, from_block=start)
-        for p in [*contributors, *verifiers]
+        Agent(c.name, c.role, say=say, grace=None, tasks=config.rounds, from_block=start) for c in contributors
+    ] + [
+        Agent(v.name, v.role, say=say, grace=None, tasks=config.rounds, from_block=start, count_unjoined=True)
+        for v in verifiers
     ]
     announced: set[int] = set()
 
@@ -332,7 +386,20 @@ def run_simulation(
                     data.attack if config.poisoners else None)
         )
     report.gas = market.gas.rows()
+    report.holdings = holdings(market, [v.address for v in verifiers])
     return report
+
+
+def holdings(market: MarketClient, members: Sequence[str]) -> Holdings:
+    """The market's and the pool's balances beside what every task and every bond says they hold."""
+    tasks = [market.task(task_id) for task_id in range(1, market.task_count() + 1)]
+    return Holdings(
+        market_balance=market.balance(market.address),
+        tasks_held=sum(t.deposited - t.paid_out for t in tasks),
+        total_burned=market.total_burned(),
+        pool_balance=market.balance(market.pool_address),
+        bonds=sum(market.pool_member(member).bond for member in members),
+    )
 
 
 def _quiet(_: str) -> None:
@@ -471,20 +538,26 @@ def _report(
                 excluded=exclusions.get(submission.index) if submission is not None else None,
             )
         )
-    statuses = {v.verifier: v for v in market.verifiers(task_id)}
+    panel = {m.member: m for m in market.panel(task_id)}
+    slash = market.slash_amount
     verifier_rows = []
     for v in verifiers:
-        got = paid.get(v.address, 0)
-        stake_back = params.verifier_stake if got >= params.verifier_stake else 0
+        member = panel.get(v.address)
         verifier_rows.append(
             VerifierRow(
                 name=v.name,
                 behaviour=v.behaviour.value,
-                honest=statuses[v.address].honest if phase == Phase.FINALIZED else got > 0,
-                fee=got - stake_back,
-                stake_back=stake_back,
+                drawn=member is not None,
+                vote=None if member is None or not member.revealed else "test" if member.test_set_available
+                else "audit",
+                counted=member is not None and member.counted,
+                honest=member is not None and member.honest,
+                slashed=slash if member is not None and member.slashed else 0,
+                fee=paid.get(v.address, 0),
             )
         )
+    settlement = task.settlement
+    finalized = phase == Phase.FINALIZED
     best = max(revealed, key=lambda address: test_accuracy[address], default=None)  # the first of the best
     names = {c.address: c.name for c in contributors}
     fused_bps = fused_interval = fused_vs_best = verdict = success = None
@@ -505,6 +578,13 @@ def _report(
         phase=str(phase),
         contributors=contributor_rows,
         verifiers=verifier_rows,
+        audit_shards=task.audit_indices,
+        basis=str(settlement.basis) if finalized else None,
+        start_median=settlement.start_median,
+        baseline=settlement.baseline,
+        contested=settlement.contested,
+        slashed=settlement.slashed,
+        burned=task.burned,
         initiator_refund=paid.get(initiator.address, 0),
         test_examples=len(test_set),
         best_single=None if best is None else names[best],

@@ -1,10 +1,12 @@
 """A whole round run by autonomous agents, each a separate OS process with its own account, data, store and
 keyring, on an anvil of its own mining a block a second (loopback only), with no orchestrator: one
-initiator, three contributors, three verifiers and a keeper. One contributor is killed with SIGKILL right
-after its commit, and one verifier right after its score commit; both are restarted and carry on from the
-chain and their keyrings. The round settles, every payout is what the contract's rules give for the scores
-revealed (a model of them, in Python) to the wei, nobody sends a transaction twice, and every process exits
-cleanly once its work is done."""
+initiator (which draws and reveals its audit at once), three contributors (which check the audit shards
+before they stake), three verifiers (which bond themselves into the market's pool once and are drawn into
+the panel) and a keeper (which requests and draws the panel and finalizes). One contributor is killed with
+SIGKILL right after its commit, and one verifier right after its score commit; both are restarted and
+carry on from the chain and their keyrings. The round settles, every payout is what the contract's rules
+give for the scores revealed (a model of them, in Python) to the wei, nobody sends a transaction twice,
+and every process exits cleanly once its work is done."""
 
 from __future__ import annotations
 
@@ -25,17 +27,19 @@ from learning_market.agents.keys import dev_account
 from learning_market.nodes import RpcNode, deploy_market
 from ml import load_digits, shard_dataset, split_dataset
 from tests.utils.anvil import standalone_anvil
+from tests.utils.market import TestSet
 from tests.utils.market_model import TaskModel
 
 ROOT = Path(__file__).resolve().parents[2]
 MIN_WINDOW, WINDOW, START_MARGIN = 5, 10, 6
+TEST_SHARDS, AUDIT_SHARDS = 4, 1
 STARTUP_TIMEOUT, ROUND_TIMEOUT = 60.0, 150.0
 SPEC = {
     "input_shape": [1, 8, 8], "num_classes": 10, "metric": "accuracy",
     "architecture": {"name": "mlp", "input_shape": [1, 8, 8], "num_classes": 10, "hidden_sizes": [16]},
     "training": {"epochs": 2},
 }
-# anvil's development accounts: 0 initiator, 1-3 contributors, 4-6 verifiers, 7 keeper, 9 deployer
+# anvil's development accounts: 0 initiator, 1-3 contributors, 4-6 verifiers (the pool), 7 keeper, 9 deployer
 INITIATOR, CONTRIBUTORS, VERIFIERS, KEEPER, DEPLOYER = 0, (1, 2, 3), (4, 5, 6), 7, 9
 
 
@@ -121,18 +125,22 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 def _model_of_the_round(node: RpcNode, task_id: int, head: int) -> TaskModel:
     """The task as the contract's rules see it, rebuilt from its events: who committed, revealed (in what
-    order), joined and revealed which scores."""
+    order), was drawn, and revealed which verdict and scores; the slashed total as the pool took it."""
     def events(name: str) -> list[dict]:
         return [node.abi.decode_event(name, log) for log in node.logs(name, 0, head)]
 
     view = node.call("getTask", task_id)
-    model = TaskModel(task_id, view.initiator, int(view.reward), dict(view.params._asdict()), bytes(view.testDigest),
-                      b"")
+    model = TaskModel(task_id, view.initiator, int(view.reward), dict(view.params._asdict()),
+                      TestSet([], []), int(view.auditSeedBlock), int(view.auditMask), bool(view.auditRevealed),
+                      forfeit_bps=int(node.call("forfeitBps")))
     model.commitments = {e["contributor"]: e["commitment"] for e in events("ModelCommitted")}
     model.revealed = [e["contributor"] for e in sorted(events("ModelRevealed"), key=lambda e: e["submissionIndex"])]
-    model.verifiers = [e["verifier"] for e in events("VerifierJoined")]
-    model.score_reveals = {e["verifier"]: list(e["scores"]) for e in events("ScoresRevealed")}
-    model.test_revealed = model.finalized = True
+    (drawn,) = events("PanelDrawn")
+    model.panel = list(drawn["members"])
+    model.score_reveals = {e["verifier"]: (e["testSetAvailable"], list(e["scores"])) for e in events("ScoresRevealed")}
+    model.test_revealed = bool(view.testRevealed)
+    model.slashed = int(view.settlement.slashed)
+    model.stage = 3  # finalized
     return model
 
 
@@ -158,12 +166,15 @@ def test_agents__one_process_each_two_killed_and_restarted__the_round_settles_to
                          *private(f"contributor-{i}"), "--publish", shared, *loop)
         for name in list(agents.processes):
             agents.wait_for(name, "acts in the market", STARTUP_TIMEOUT)
-        print(f"seven agents started in {time.monotonic() - began:.1f} s")
+        for i in range(1, len(VERIFIERS) + 1):  # bonded before any panel is requested
+            agents.wait_for(f"verifier-{i}", " register tx ", STARTUP_TIMEOUT)
+        print(f"seven agents started, three verifiers in the pool, in {time.monotonic() - began:.1f} s")
 
         # Execute: the initiator opens a round; two agents die at the worst moments and come back
         started = time.monotonic()
         agents.start("initiator", "initiator", "--dev-account", INITIATOR, "--spec", files["spec"],
                      "--test-set", files["test"], "--reward", "1 ether", "--window", WINDOW,
+                     "--test-shards", TEST_SHARDS, "--audit-shards", AUDIT_SHARDS,
                      "--start-margin", START_MARGIN, *private("initiator"), "--publish", shared, "--poll", 1)
         agents.wait_for("contributor-1", " commit tx ", ROUND_TIMEOUT)
         agents.kill_and_restart("contributor-1")
@@ -185,25 +196,35 @@ def test_agents__one_process_each_two_killed_and_restarted__the_round_settles_to
     head = rpc.head()[0]
     (created,) = [rpc.abi.decode_event("TaskCreated", log) for log in rpc.logs("TaskCreated", 0, head)]
     task_id = created["taskId"]
-    assert rpc.call("phaseOf", task_id) == 7  # Finalized
-    expected = _model_of_the_round(rpc, task_id, head).settle().owed
+    assert rpc.call("phaseOf", task_id) == 8  # Finalized
+    view = rpc.call("getTask", task_id)
+    model = _model_of_the_round(rpc, task_id, head)
+    settlement = model.settle()
+    assert tuple(view.settlement) == settlement.struct
+    assert sorted(model.panel) == sorted(dev_account(a).address for a in VERIFIERS)
+    assert view.settlement.basis == 0 and view.settlement.baseline >= view.settlement.startMedian  # on the test shards
+    expected = settlement.owed
     claimed = {e["account"]: e["amount"] for e in (rpc.abi.decode_event("Claimed", log)
                                                      for log in rpc.logs("Claimed", 0, head))}
     assert claimed == {account: amount for account, amount in expected.items() if amount > 0}
-    assert sum(claimed.values()) == rpc.call("getTask", task_id).deposited
+    assert sum(claimed.values()) + view.burned == view.deposited and view.burned == settlement.burned
     assert len(expected) == 1 + len(CONTRIBUTORS) + len(VERIFIERS) and all(
         expected[dev_account(a).address] > 0 for a in (*CONTRIBUTORS, *VERIFIERS)
     )
     assert rpc.call("getTask", task_id).fusedModelDigest != bytes(32)
+    pool = rpc.sibling(rpc.call("verifierPool"), "VerifierPool")
+    assert [pool.call("bondOf", dev_account(a).address) for a in VERIFIERS] == [pool.call("verifierBond")] * 3
 
     # Assert: nobody sent a transaction twice (each account's nonce counts exactly its steps)
     def sent(account: int) -> int:
         return rpc.nonces(dev_account(account).address)[0]
 
     initiator_claims = 1 if expected[dev_account(INITIATOR).address] else 0  # its refund is rounding dust, or 0
-    assert sent(INITIATOR) == 3 + initiator_claims  # create, reveal the test set, publish the fused model
+    audit_draws = len(rpc.logs("AuditDrawn", 0, head))
+    # create, draw the audit, reveal it, reveal the test set, publish the fused model
+    assert audit_draws == 1 and sent(INITIATOR) == 5 + initiator_claims
     assert [sent(a) for a in CONTRIBUTORS] == [3, 3, 3]  # commit, reveal, claim
-    assert [sent(a) for a in VERIFIERS] == [4, 4, 4]  # join, commit, reveal scores, claim
-    assert sent(KEEPER) == 1  # finalize
+    assert [sent(a) for a in VERIFIERS] == [4, 4, 4]  # register in the pool, commit, reveal scores, claim
+    assert sent(KEEPER) == 3  # request the panel, draw it, finalize
     assert " reveal tx " in (tmp_path / "contributor-1.1.log").read_text()  # the restarted one revealed
     assert " reveal_scores tx " in (tmp_path / "verifier-1.1.log").read_text()

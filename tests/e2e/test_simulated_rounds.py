@@ -1,5 +1,7 @@
-"""Whole simulated rounds with real training: each adversary meets the outcome the protocol promises, attackers
-and private contributors are reported, and the same seed gives the same payouts to the wei."""
+"""Whole simulated rounds with real training on mechanism v2 (verifiers bonded in the pool and drawn into
+panels, an audited test set, payment by how far a model beats the starting model): each adversary meets the
+outcome the protocol promises, to the wei; attackers and private contributors are reported; the market and
+the pool hold exactly what their tasks and bonds say; the same seed trains the same models."""
 
 from __future__ import annotations
 
@@ -13,9 +15,11 @@ from content import LocalStore
 from learning_market.accounts import local_accounts
 from learning_market.phases import BPS
 from learning_market.simulation.rounds import SimulationConfig, SimulationReport, run_simulation
-from learning_market.terms import TaskTerms
+from learning_market.terms import DEFAULT_POOL_TERMS, TaskTerms
+from tests.utils.deploy import deploy_market
 
-TERMS = TaskTerms()
+TERMS, POOL = TaskTerms(), DEFAULT_POOL_TERMS
+FEE = TERMS.reward * TERMS.verifier_fee_bps // BPS  # the panel's share of the reward
 QUICK = {"dataset": "digits", "steps": 60, "rounds": 1, "contributors": 3, "verifiers": 3}
 
 
@@ -23,7 +27,10 @@ QUICK = {"dataset": "digits", "steps": 60, "rounds": 1, "contributors": 3, "veri
 def simulate(project, accounts, chain, deployer, tmp_path: Path):
     def run(**overrides: Any) -> SimulationReport:
         config = SimulationConfig(**{**QUICK, **overrides})
-        market = deployer.deploy(project.LearningMarket, 60)
+        market = deploy_market(
+            project, deployer, min_window=60, verifier_bond=POOL.verifier_bond, slash_amount=POOL.slash_amount,
+            unbonding_period=POOL.unbonding_period,
+        ).market
         participants = local_accounts(accounts, chain, 1 + config.contributors + config.verifiers)
         return run_simulation(
             config, market, chain, participants, LocalStore(tmp_path / "store"), tmp_path / "keyrings",
@@ -41,11 +48,23 @@ def test_simulation__honest_round__settles_pays_everyone_and_conserves_eth(simul
     report = simulate()
 
     (round_,) = report.rounds
-    assert round_.phase == "Finalized"
-    assert report.conserved and round_.paid_out == round_.deposited
+    assert round_.phase == "Finalized" and round_.basis == "Test" and not round_.contested
+    assert report.conserved and round_.paid_out + round_.burned == round_.deposited
+    assert (round_.slashed, round_.burned) == (0, 0)
+    assert len(round_.audit_shards) == TERMS.audit_shards
+    assert round_.baseline == max(TERMS.baseline_score, round_.start_median)
     assert all(c.stake_back == TERMS.contributor_stake and c.reward > 0 for c in round_.contributors)
-    fee_each = TERMS.reward * TERMS.verifier_fee_bps // BPS // 3
-    assert all(v.honest and v.fee == fee_each and v.stake_back == TERMS.verifier_stake for v in round_.verifiers)
+    assert all(c.median_score > round_.baseline for c in round_.contributors)
+    pool = TERMS.reward - FEE
+    assert pool - 3 < sum(c.reward for c in round_.contributors) <= pool
+    assert round_.initiator_refund == pool - sum(c.reward for c in round_.contributors) + FEE % 3
+    assert all(
+        (v.drawn, v.vote, v.counted, v.honest, v.slashed, v.fee) == (True, "test", True, True, 0, FEE // 3)
+        for v in round_.verifiers
+    )
+    holdings = report.holdings
+    assert holdings.market_balance == holdings.tasks_held == 0
+    assert holdings.pool_balance == holdings.bonds == 3 * POOL.verifier_bond
     assert (round_.fused_members, round_.kept_initial) == (3, False)
     assert all(c.excluded is None for c in round_.contributors)
     assert round_.test_examples == 450  # digits' test part (25%), one round
@@ -57,8 +76,8 @@ def test_simulation__honest_round__settles_pays_everyone_and_conserves_eth(simul
     assert estimate == pytest.approx((round_.fused_bps - round_.best_single_bps) / 100, abs=0.051)
     assert round_.verdict in (">", "<", "~")
     assert {g["action"] for g in report.gas} >= {
-        "createTask", "commitModel", "joinAsVerifier", "revealModel", "revealTestSet",
-        "commitScores", "revealScores", "finalize", "claim", "publishFusedModel",
+        "register", "createTask", "drawAudit", "revealAudit", "commitModel", "requestPanel", "drawPanel",
+        "revealModel", "revealTestSet", "commitScores", "revealScores", "finalize", "claim", "publishFusedModel",
     }
 
 
@@ -69,7 +88,7 @@ def test_simulation__free_rider__forfeits_its_stake_to_the_contributors(simulate
     (free_rider,) = _by_behaviour(round_.contributors, "free-rider")
     assert (free_rider.revealed, free_rider.reward, free_rider.stake_back) == (False, 0, 0)
     honest = _by_behaviour(round_.contributors, "honest")
-    pool = TERMS.reward - TERMS.reward * TERMS.verifier_fee_bps // BPS + TERMS.contributor_stake
+    pool = TERMS.reward - FEE + TERMS.contributor_stake  # its stake joins the contributors' pool
     assert pool - len(honest) < sum(c.reward for c in honest) <= pool
     assert report.conserved
 
@@ -92,30 +111,39 @@ def test_simulation__poisoner__earns_less_than_every_honest_contributor(simulate
     honest = _by_behaviour(round_.contributors, "honest")
     assert poisoner.revealed and poisoner.median_score < min(c.median_score for c in honest)
     assert poisoner.reward < min(c.reward for c in honest)
+    # paid only by how far its median beats the baseline: nothing at or below it
+    assert poisoner.reward == 0 or poisoner.median_score > round_.baseline
     assert report.conserved
 
 
-def test_simulation__dishonest_verifier__loses_its_stake_to_the_honest_ones(simulate):
+def test_simulation__dishonest_verifier__slashed_its_slash_paid_to_the_honest_members(simulate):
     report = simulate(verifiers=3, dishonest_verifiers=1)
 
     (round_,) = report.rounds
     (liar,) = _by_behaviour(round_.verifiers, "dishonest")
-    assert (liar.honest, liar.fee, liar.stake_back) == (False, 0, 0)
-    fee_pool = TERMS.reward * TERMS.verifier_fee_bps // BPS + TERMS.verifier_stake
-    assert all(v.fee == fee_pool // 2 for v in _by_behaviour(round_.verifiers, "honest"))
+    assert (liar.drawn, liar.counted, liar.honest, liar.fee, liar.slashed) == (True, True, False, 0, POOL.slash_amount)
+    assert round_.slashed == POOL.slash_amount and not round_.contested
+    fee_pot = FEE + POOL.slash_amount
+    assert all(v.fee == fee_pot // 2 for v in _by_behaviour(round_.verifiers, "honest"))
+    assert round_.burned == fee_pot % 2  # dust of slashed wei is burned, never refunded to the initiator
+    # the liar's net: its slash; an honest member's: half the fee pot
+    assert report.holdings.bonds == 3 * POOL.verifier_bond - POOL.slash_amount
     assert report.conserved
 
 
-def test_simulation__lazy_initiator__reward_goes_to_the_contributors(simulate):
+def test_simulation__lazy_initiator__the_panel_scores_on_the_audit_shards_and_pays_by_those(simulate):
     report = simulate(lazy_initiator=True)
 
     (round_,) = report.rounds
-    assert round_.phase == "Abandoned"
-    share = TERMS.reward // 3
-    assert all(c.reward == share and c.stake_back == TERMS.contributor_stake for c in round_.contributors)
-    assert all(v.stake_back == TERMS.verifier_stake and v.fee == 0 for v in round_.verifiers)
-    assert round_.initiator_refund == TERMS.reward - 3 * share
-    assert round_.fused_bps is None and report.conserved
+    assert (round_.phase, round_.basis) == ("Finalized", "Audit")
+    assert all(c.stake_back == TERMS.contributor_stake and c.reward > 0 for c in round_.contributors)
+    pool = TERMS.reward - FEE
+    paid = sum(c.reward for c in round_.contributors)
+    assert pool - 3 < paid <= pool  # by weight, never split equally
+    assert all((v.vote, v.honest, v.fee) == ("audit", True, FEE // 3) for v in round_.verifiers)
+    # withholding the test set won the initiator nothing: the reward is paid out as if it had revealed
+    assert round_.initiator_refund == pool - paid + FEE % 3
+    assert report.conserved
 
 
 def test_simulation__second_round__starts_from_the_published_fused_model(simulate, project):
@@ -142,7 +170,7 @@ def test_simulation__every_adversary_at_once__each_meets_its_outcome(simulate):
     assert (copier.refusal, copier.reward + copier.stake_back) == ("CommitmentMismatch", 0)
     assert poisoner.reward < min(c.reward for c in honest)
     (liar,) = _by_behaviour(round_.verifiers, "dishonest")
-    assert (liar.honest, liar.fee + liar.stake_back) == (False, 0)
+    assert (liar.honest, liar.fee, liar.slashed) == (False, 0, POOL.slash_amount)
     assert all(v.honest for v in _by_behaviour(round_.verifiers, "honest"))
     assert report.conserved
 
@@ -169,25 +197,29 @@ def test_simulation__private_contributor__its_model_files_record_epsilon_compose
     assert report.conserved
 
 
-def test_simulation__same_seed__same_payouts_to_the_wei(simulate):
+def test_simulation__same_seed__same_models_and_the_same_payouts_for_the_same_audit(simulate):
     options = {"rounds": 2, "private": 1, "poisoners": 1, "attack": "scaled_backdoor"}
 
     first, second = simulate(**options), simulate(**options)
 
-    def payouts(report: SimulationReport) -> list[Any]:
-        return [
-            ([(c.reward, c.stake_back, c.median_score) for c in r.contributors], [v.fee for v in r.verifiers],
-             r.fused_bps, r.attack_success_bps)
-            for r in report.rounds
-        ]
+    def models(report: SimulationReport) -> list[Any]:
+        return [[(c.local_accuracy_bps, c.test_accuracy_bps) for c in r.contributors] for r in report.rounds]
+
+    def payouts(round_: Any) -> Any:
+        contributors = [(c.reward, c.stake_back, c.median_score) for c in round_.contributors]
+        return contributors, [v.fee for v in round_.verifiers]
 
     assert first.market != second.market
-    assert payouts(first) == payouts(second)
+    # the first round trains from the same initial model on the same shards: the same models
+    assert models(first)[0] == models(second)[0]
+    # the audit is drawn from a block hash: the panel scores on the same shards only when the draws agree
+    one, other = first.rounds[0], second.rounds[0]
+    assert payouts(one) == payouts(other) or one.audit_shards != other.audit_shards
     assert all(c.reward > 0 for c in first.rounds[1].contributors if c.behaviour == "honest")
 
 
 def test_simulation__mnist1d__the_recipes_sizes_and_its_cnn(simulate, project):
-    report = simulate(dataset="mnist1d", steps=30, contributors=2, verifiers=1)
+    report = simulate(dataset="mnist1d", steps=30, contributors=2, verifiers=3)
 
     (round_,) = report.rounds
     assert round_.phase == "Finalized" and report.conserved
@@ -203,6 +235,10 @@ def test_simulation__mnist1d__the_recipes_sizes_and_its_cnn(simulate, project):
         ({"fusion": "mean"}, "unknown fusion 'mean': use one of average, average+clip, median+clip"),
         ({"attack": "flip"}, "unknown attack 'flip': use one of label_flip, partial_flip, targeted_flip"),
         ({"steps": 0}, "steps must be at least 1, got 0"),
+        ({"panel_size": 4}, "a panel is odd and at least 3, got 4"),
+        ({"verifiers": 2}, "2 verifiers in the pool cannot fill a panel of 3"),
+        ({"rounds": 2, "dishonest_verifiers": 1},
+         "1 dishonest verifiers are slashed out of the pool after a round, which leaves 2 for a panel of 3"),
     ],
 )
 def test_simulation_config__bad_settings__one_sentence(overrides, message):
