@@ -64,6 +64,9 @@ class Reason(StrEnum):
     NOT_REGISTERED = "not-registered"
     ALREADY_REGISTERED = "already-registered"
     UNBONDING = "unbonding"
+    NO_COMMITMENTS = "no-commitments"
+    ALREADY_REQUESTED = "already-requested"
+    EXIT_REQUESTED = "exit-requested"
 
     @property
     def done(self) -> bool:
@@ -91,6 +94,8 @@ _DONE = frozenset({
     Reason.ALREADY_TRAINED,
     Reason.ALREADY_DRAWN,
     Reason.ALREADY_REGISTERED,
+    Reason.ALREADY_REQUESTED,
+    Reason.EXIT_REQUESTED,
 })
 _CLOSED = frozenset({
     Reason.NO_TASK,
@@ -110,6 +115,7 @@ _CLOSED = frozenset({
     Reason.BAD_PARAMETER,
     Reason.AUDIT_DISAGREES,
     Reason.NOT_REGISTERED,
+    Reason.NO_COMMITMENTS,
 })
 
 
