@@ -718,7 +718,10 @@ def test_pool__register_exit_withdraw__the_bond_in_and_out_to_the_wei(chain, cli
         "withdraw it then."
     )
     assert not client.pool_member(newcomer.address).registered
-    assert newcomer.balance == before  # the bond back to the wei (the test chain charges no gas)
+    receipts = [chain.provider.web3.eth.get_transaction_receipt(sent.tx_hash) for sent in client.sent]
+    gas = sum(r["gasUsed"] * r["effectiveGasPrice"] for r in receipts)
+    assert [sent.action for sent in client.sent] == ["register", "requestExit", "withdrawBond"]
+    assert newcomer.balance == before - gas  # the bond back to the wei
 
 
 def test_pool__withdraw_without_exit__refuses_saying_to_request_it(chain, role, verifiers):
