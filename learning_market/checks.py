@@ -321,9 +321,10 @@ def require_scores_committed_unrevealed(market: MarketClient, state: TaskState, 
 
 
 def require_seed_mined(market: MarketClient, state: TaskState, seed_block: int, what: str) -> None:
-    """Refuses a draw whose seed block is not mined yet (its hash is read by the next block's transaction)."""
+    """Refuses a draw before the block after its seed block is mined: the seed's hash exists from then on,
+    and a node estimates (and checks) a transaction against its latest block."""
     head = market.block_number()
-    if head < seed_block:
+    if head <= seed_block:
         raise PreflightRefusal(
             Reason.SEED_NOT_MINED,
             f"the {what} of task {state.task_id} reads the hash of block {seed_block}, and the chain is at block "

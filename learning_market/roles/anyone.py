@@ -302,7 +302,7 @@ class Participant:
         except PreflightRefusal as refusal:
             if refusal.reason != Reason.ALREADY_REQUESTED:
                 raise
-        self.market.wait_for_block(self.state(task_id).panel_seed_block)
+        self.market.wait_for_block(self.state(task_id).panel_seed_block + 1)
         return self.draw_panel(task_id)
 
     # ------------------------------------------------------------------ finalize

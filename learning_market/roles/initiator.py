@@ -280,7 +280,7 @@ class Initiator(Participant):
         self.log(f"task {task_id} created; the secrets of its {terms.test_shards} shards are kept in {path}")
         audit: tuple[int, ...] = ()
         if open_audit:
-            market.wait_for_block(self.state(task_id).audit_seed_block)
+            market.wait_for_block(self.state(task_id).audit_seed_block + 1)
             self.draw_audit(task_id)
             audit = tuple(self.reveal_audit(task_id))
             self.log(f"task {task_id}: audit shards {', '.join(f'#{i}' for i in audit)} revealed")

@@ -267,7 +267,7 @@ def test_draw_audit_then_reveal__the_initiators_own_steps__open_the_commit_phase
     created = boss.create_task(SPEC, data["test"], TERMS, start_margin=0, open_audit=False)
     task_id = created.task_id
     early = _refused(chain, outsider, Participant(client, outsider).draw_audit, task_id)
-    client.mine()
+    client.wait_for_block(client.task(task_id).audit_seed_block + 1)
 
     boss.act(task_id, "draw_audit")
 
@@ -419,7 +419,7 @@ def test_draw_panel__seed_block_not_mined__refuses_then_draws_three_of_the_pool(
     seed = anyone.request_panel(task.task_id)
 
     refusal = _refused(chain, outsider, anyone.draw_panel, task.task_id)
-    client.mine()
+    client.wait_for_block(seed + 1)
     members = anyone.draw_panel(task.task_id)
 
     assert refusal.reason == Reason.SEED_NOT_MINED
