@@ -64,6 +64,9 @@ class Reason(StrEnum):
     NOT_REGISTERED = "not-registered"
     ALREADY_REGISTERED = "already-registered"
     UNBONDING = "unbonding"
+    NO_COMMITMENTS = "no-commitments"
+    ALREADY_REQUESTED = "already-requested"
+    EXIT_REQUESTED = "exit-requested"
 
     @property
     def done(self) -> bool:
@@ -91,6 +94,8 @@ _DONE = frozenset({
     Reason.ALREADY_TRAINED,
     Reason.ALREADY_DRAWN,
     Reason.ALREADY_REGISTERED,
+    Reason.ALREADY_REQUESTED,
+    Reason.EXIT_REQUESTED,
 })
 _CLOSED = frozenset({
     Reason.NO_TASK,
@@ -110,6 +115,7 @@ _CLOSED = frozenset({
     Reason.BAD_PARAMETER,
     Reason.AUDIT_DISAGREES,
     Reason.NOT_REGISTERED,
+    Reason.NO_COMMITMENTS,
 })
 
 
@@ -315,9 +321,10 @@ def require_scores_committed_unrevealed(market: MarketClient, state: TaskState, 
 
 
 def require_seed_mined(market: MarketClient, state: TaskState, seed_block: int, what: str) -> None:
-    """Refuses a draw whose seed block is not mined yet (its hash is read by the next block's transaction)."""
+    """Refuses a draw before the block after its seed block is mined: the seed's hash exists from then on,
+    and a node estimates (and checks) a transaction against its latest block."""
     head = market.block_number()
-    if head < seed_block:
+    if head <= seed_block:
         raise PreflightRefusal(
             Reason.SEED_NOT_MINED,
             f"the {what} of task {state.task_id} reads the hash of block {seed_block}, and the chain is at block "

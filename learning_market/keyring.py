@@ -4,12 +4,14 @@ A commitment hides a digest (or scores) behind a random salt; whoever loses the 
 and forfeits the stake. So each role writes its secret *before* it sends the commitment:
 
 - a contributor: the model digest and salt;
-- a verifier: the scores and salt;
-- an initiator: the test set digest and salt, and the test set file itself (kept here, not in the
-  content store, until it is revealed).
+- a panel member: its verdict (whether it scored on the test set), its scores and salt;
+- an initiator: its test set's K shards, each shard's digest and salt, and the shard files
+  themselves (kept here, not in the content store, until they are revealed: the audit shards
+  right after the audit draw, the others after the model reveals).
 
-A secret is JSON at `<root>/<chainId>/<market>/<taskId>/<address>.json` (the initiator's test set
-file beside it), created with mode 0600 in directories of mode 0700, and never overwritten: a
+A secret is JSON at `<root>/<chainId>/<market>/<taskId>/<address>.json` (the initiator's shard
+files beside it, `<address>.shard-<i>`), created with mode 0600 in directories of mode 0700
+(format version 2), and never overwritten: a
 second secret for the same task and address would lose the first one's salt. The initiator does
 not know its task id before `createTask` is mined, so its secret is first written under
 `pending/` and moved to the task's directory once the id is known (or found there again by its
@@ -29,10 +31,11 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from learning_market.commitments import shard_commitment
 from learning_market.errors import LearningMarketError
 
 DEFAULT_ROOT = Path.home() / ".learning-market"
-VERSION = 1
+VERSION = 2  # 2: mechanism v2 (a verdict with the scores, a test set of K salted shards)
 
 
 class KeyringError(LearningMarketError):
@@ -50,29 +53,52 @@ class ModelSecret:
 
 @dataclass(frozen=True)
 class ScoreSecret:
-    """What opens a verifier's score commitment."""
+    """What opens a panel member's score commitment: its verdict (True: it scored on the test set;
+    False: the test set was withheld or unservable, it scored on the audit shards), its scores (the
+    starting model's first) and the salt."""
 
     scores: tuple[int, ...]
     salt: bytes
     commitment: bytes
+    test_set_available: bool = True
 
 
 @dataclass(frozen=True)
 class TestSetSecret:
-    """What opens an initiator's test set commitment, with the test set file it names."""
+    """What opens an initiator's test set commitment: the K shards' digests and salts, the shard files,
+    and the digest of the whole test set's file (`test_digest`: how a campaign knows its rounds)."""
 
     __test__ = False  # not a pytest test class, despite its name
 
     test_digest: bytes
-    salt: bytes
+    shard_digests: tuple[bytes, ...]
+    salts: tuple[bytes, ...]
     commitment: bytes
-    test_file: bytes
+    shard_files: tuple[bytes, ...]
+
+    @property
+    def shard_commitments(self) -> list[bytes]:
+        """The K commitments `keccak256(abi.encode(digest, salt))`, in shard order."""
+        return [shard_commitment(d, s) for d, s in zip(self.shard_digests, self.salts, strict=True)]
+
+    def openings(self, indices: list[int]) -> tuple[list[bytes], list[bytes]]:
+        """The digests and salts that open the shards at `indices` (in increasing order)."""
+        return [self.shard_digests[i] for i in indices], [self.salts[i] for i in indices]
 
 
 Secret = ModelSecret | ScoreSecret | TestSetSecret
 
 _KINDS = {ModelSecret: "model", ScoreSecret: "scores", TestSetSecret: "test-set"}
-TEST_FILE_SUFFIX = ".test-set"
+SHARD_SUFFIX = ".shard-"
+
+
+def shard_path(path: Path, index: int) -> Path:
+    """Where shard `index` of the test set whose secret is at `path` is kept."""
+    return path.with_suffix(f"{SHARD_SUFFIX}{index}")
+
+
+def _shard_paths(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.stem}{SHARD_SUFFIX}*"))
 
 
 @dataclass(frozen=True)
@@ -96,33 +122,48 @@ def _encode(secret: Secret) -> dict[str, Any]:
     fields: dict[str, Any] = {"version": VERSION, "kind": _KINDS[type(secret)]}
     if isinstance(secret, ModelSecret):
         fields["model_digest"] = _hex(secret.model_digest)
+        fields["salt"] = _hex(secret.salt)
     elif isinstance(secret, ScoreSecret):
+        fields["test_set_available"] = secret.test_set_available
         fields["scores"] = list(secret.scores)
+        fields["salt"] = _hex(secret.salt)
     else:
         fields["test_digest"] = _hex(secret.test_digest)
-    fields["salt"] = _hex(secret.salt)
+        fields["shard_digests"] = [_hex(d) for d in secret.shard_digests]
+        fields["salts"] = [_hex(salt) for salt in secret.salts]
     fields["commitment"] = _hex(secret.commitment)
     return fields
 
 
 def _decode(fields: dict[str, Any], path: Path) -> Secret:
     kind = fields.get("kind")
+    if fields.get("version") != VERSION:
+        raise KeyringError(
+            f"the secret {path} is of keyring version {fields.get('version')}, and this market (mechanism v2) "
+            f"reads version {VERSION}: open its commitment with the release that wrote it."
+        )
     try:
-        salt, commitment = _bytes(fields["salt"]), _bytes(fields["commitment"])
+        commitment = _bytes(fields["commitment"])
         if kind == "model":
-            return ModelSecret(_bytes(fields["model_digest"]), salt, commitment)
+            return ModelSecret(_bytes(fields["model_digest"]), _bytes(fields["salt"]), commitment)
         if kind == "scores":
-            return ScoreSecret(tuple(int(s) for s in fields["scores"]), salt, commitment)
+            return ScoreSecret(
+                tuple(int(s) for s in fields["scores"]), _bytes(fields["salt"]), commitment,
+                bool(fields["test_set_available"]),
+            )
         if kind == "test-set":
-            test_path = path.with_suffix(TEST_FILE_SUFFIX)
-            test_file = test_path.read_bytes()
-            test_digest = _bytes(fields["test_digest"])
-            if hashlib.sha256(test_file).digest() != test_digest:
-                raise KeyringError(
-                    f"the test set file {test_path} no longer matches the digest {_hex(test_digest)} it was "
-                    "committed with, so it cannot be revealed."
-                )
-            return TestSetSecret(test_digest, salt, commitment, test_file)
+            digests = tuple(_bytes(d) for d in fields["shard_digests"])
+            files = []
+            for index, digest in enumerate(digests):
+                shard_file = shard_path(path, index).read_bytes()
+                if hashlib.sha256(shard_file).digest() != digest:
+                    raise KeyringError(
+                        f"the shard file {shard_path(path, index)} no longer matches the digest {_hex(digest)} it "
+                        "was committed with, so it cannot be revealed."
+                    )
+                files.append(shard_file)
+            salts = tuple(_bytes(salt) for salt in fields["salts"])
+            return TestSetSecret(_bytes(fields["test_digest"]), digests, salts, commitment, tuple(files))
     except (KeyError, TypeError, ValueError, OSError) as error:
         raise KeyringError(f"the secret {path} is damaged ({error}), so it cannot open a commitment.") from error
     raise KeyringError(f"the secret {path} is of an unknown kind {kind!r}.")
@@ -202,9 +243,10 @@ class Keyring:
         with _writing(self.root):
             self._make_dir(path.parent)
             if isinstance(secret, TestSetSecret):
-                test_path = path.with_suffix(TEST_FILE_SUFFIX)
-                test_path.unlink(missing_ok=True)  # an orphan of a secret that was never written
-                _write_new(test_path, secret.test_file)
+                for orphan in _shard_paths(path):  # of a secret that was never written
+                    orphan.unlink()
+                for index, shard_file in enumerate(secret.shard_files):
+                    _write_new(shard_path(path, index), shard_file)
             _write_new(path, (json.dumps(_encode(secret), indent=2) + "\n").encode())
         return path
 
@@ -223,15 +265,14 @@ class Keyring:
         return found
 
     def assign(self, pending: Path, chain_id: int, market: str, task_id: int, address: str) -> Path:
-        """Moves a pending secret (and its test set file) to the task it committed to."""
+        """Moves a pending secret (and its shard files) to the task it committed to."""
         target = self.path(chain_id, market, task_id, address)
         if target.exists():
             raise KeyringError(f"a secret for task {task_id} already exists at {target}; it is never overwritten.")
         with _writing(self.root):
             self._make_dir(target.parent)
-            test_file = pending.with_suffix(TEST_FILE_SUFFIX)
-            if test_file.exists():
-                os.replace(test_file, target.with_suffix(TEST_FILE_SUFFIX))
+            for shard_file in _shard_paths(pending):
+                os.replace(shard_file, target.with_suffix(shard_file.suffix))
             os.replace(pending, target)
         return target
 
@@ -261,7 +302,8 @@ class Keyring:
         self._discard(self.pending_path(chain_id, market, address, commitment))
 
     def _discard(self, path: Path) -> None:
-        path.with_suffix(TEST_FILE_SUFFIX).unlink(missing_ok=True)
+        for shard_file in _shard_paths(path):
+            shard_file.unlink()
         path.unlink(missing_ok=True)
 
     # ---------------------------------------------------------- last trained

@@ -159,9 +159,13 @@ class ApeNode:
     def chain_id(self) -> int:
         return int(self._chain.chain_id)
 
-    @property
+    @cached_property
     def is_local(self) -> bool:
-        return bool(self._chain.provider.network.is_local)
+        """ape's local network, or a development node reached by its URL (anvil, hardhat, ganache)."""
+        if self._chain.provider.network.is_local:
+            return True
+        client = self._rpc.call("web3_clientVersion") if self._rpc is not None else ""
+        return str(client).lower().startswith(LOCAL_CLIENTS)
 
     def call(self, method: str, *args: Any) -> Any:
         """A view, read with one `eth_call` (ape's contract call costs ten times more)."""
@@ -227,7 +231,11 @@ class ApeNode:
         return bytes(self._chain.provider.get_code(to_checksum_address(address)))
 
     def mine(self, timestamp: int) -> None:
-        self._chain.mine(timestamp=timestamp)
+        if self._chain.provider.network.is_local or self._rpc is None:
+            self._chain.mine(timestamp=timestamp)
+            return
+        self._rpc.call("evm_setNextBlockTimestamp", timestamp)  # a development node reached by its URL
+        self._rpc.call("evm_mine")
 
     def sibling(self, address: str, contract: str) -> ApeNode:
         from ape import project

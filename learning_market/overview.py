@@ -101,7 +101,7 @@ def with_fused_accuracy(
     from learning_market.roles.files import fused_accuracy  # loads torch: only when asked
 
     try:
-        return dataclasses.replace(view, fused_accuracy_bps=fused_accuracy(store, view.state))
+        return dataclasses.replace(view, fused_accuracy_bps=fused_accuracy(store, view.state, view.shard_digests))
     except LearningMarketError as error:
         return dataclasses.replace(view, fused_note=str(error).rstrip("."))
 

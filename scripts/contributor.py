@@ -10,12 +10,13 @@ import click
 from learning_market.checks import eth
 from learning_market.cli import acting, claim_command, command, role, stake_option, task_option
 from learning_market.options import DIGEST, EXISTING_FILE, explained, market_option, store_options
-from learning_market.roles.contributor import Contributor
+from learning_market.roles.contributor import AuditPolicy, Contributor
 
 
 @click.group()
 def cli() -> None:
-    """A contributor: train on private data, commit to the model, reveal it, claim the reward."""
+    """A contributor: train on private data, check the task's audit shards and commit to the model, reveal
+    it once the panel is drawn, claim the reward."""
 
 
 @command(cli, short_help="Train the task's model on private data")
@@ -52,8 +53,21 @@ def train(
 @acting(Contributor, files=True)
 @click.option("--model-digest", type=DIGEST, help="0x digest or CID [default: the last model trained for the task].")
 @stake_option
-def commit(cli_ctx: Any, me: Contributor, task_id: int, model_digest: bytes | None, stake: int | None) -> None:
-    """Keeps the digest and a fresh salt in the keyring, then sends the commitment with the stake."""
+@click.option("--data", "data_path", type=EXISTING_FILE,
+              help="Its private data, to compare the audit's labels with (never leaves this machine).")
+@click.option("--max-audit-error", type=click.FloatRange(0, 100), default=AuditPolicy.max_error_bps / 100,
+              show_default=True, help="Refuse to stake when the model gets more of the audit examples wrong (%).")
+@click.option("--max-label-distance", type=click.FloatRange(0, 100),
+              default=AuditPolicy.max_label_distance_bps / 100, show_default=True,
+              help="Refuse when the audit's labels are distributed further from the data's (total variation, %).")
+def commit(
+    cli_ctx: Any, me: Contributor, task_id: int, model_digest: bytes | None, stake: int | None,
+    data_path: Path | None, max_audit_error: float, max_label_distance: float,
+) -> None:
+    """Checks the revealed audit shards against the model (and the data, if given); keeps the digest and a fresh
+    salt in the keyring, then sends the commitment with the stake."""
+    me.data = data_path
+    me.audit_policy = AuditPolicy(round(max_audit_error * 100), round(max_label_distance * 100))
     secret = me.commit(task_id, model_digest, stake)
     market = me.market
     staked = market.params(task_id).contributor_stake
@@ -64,7 +78,8 @@ def commit(cli_ctx: Any, me: Contributor, task_id: int, model_digest: bytes | No
 @command(cli, short_help="Reveal the committed model")
 @acting(Contributor, files=True, publish=True)
 def reveal(cli_ctx: Any, me: Contributor, task_id: int) -> None:
-    """Opens the commitment with the secret from the keyring; the model file's URI goes in the event."""
+    """Opens the commitment with the secret from the keyring once the panel is drawn (`ape run panel`); the
+    model file's URI goes in the event."""
     index = me.reveal(task_id)
     cli_ctx.logger.success(f"model revealed in task {task_id} as submission #{index}")
 

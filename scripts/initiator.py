@@ -1,5 +1,5 @@
 """The initiator's steps on a real network:
-`ape run initiator <create|reveal-test-set|fuse-and-publish|cancel|claim>`."""
+`ape run initiator <create|reveal-audit|reveal-test-set|fuse-and-publish|cancel|claim>`."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ TERMS = TaskTerms()
 
 @click.group()
 def cli() -> None:
-    """The initiator: create a task, reveal its test set, fuse and publish the paid models, cancel, claim."""
+    """The initiator: create a task (its audit drawn and revealed at once), reveal its test set, fuse and
+    publish the paid models, cancel, claim."""
 
 
 @command(cli, short_help="Create a task and escrow its reward")
@@ -35,12 +36,15 @@ def cli() -> None:
 @click.option("--test-set", type=EXISTING_FILE, required=True, help="The test set: .npz (x, y) or a dataset file.")
 @click.option("--reward", type=AMOUNT, required=True, help="Wei, or with a unit: '1 ether'.")
 @click.option("--contributor-stake", type=AMOUNT, default=str(TERMS.contributor_stake), show_default=True)
-@click.option("--verifier-stake", type=AMOUNT, default=str(TERMS.verifier_stake), show_default=True)
 @click.option("--max-contributors", type=int, default=TERMS.max_contributors, show_default=True)
-@click.option("--max-verifiers", type=int, default=TERMS.max_verifiers, show_default=True,
-              help="Odd and at least 3 is sensible.")
+@click.option("--panel-size", type=int, default=TERMS.panel_size, show_default=True,
+              help="Verifiers drawn from the pool to score (odd, 3 to 63).")
+@click.option("--test-shards", type=int, default=TERMS.test_shards, show_default=True,
+              help="K: shards the test set is cut into (2 to 32), each committed under its own salt.")
+@click.option("--audit-shards", type=int, default=TERMS.audit_shards, show_default=True,
+              help="A: shards drawn at random and revealed before anyone stakes (1 to K-1).")
 @click.option("--fee-bps", type=int, default=TERMS.verifier_fee_bps, show_default=True,
-              help="Honest verifiers' share of the reward.")
+              help="Honest panel members' share of the reward.")
 @click.option("--baseline", type=int, default=TERMS.baseline_score, show_default=True,
               help="Accuracy (bps) that earns nothing.")
 @click.option("--tolerance", type=int, default=TERMS.tolerance_bps, show_default=True,
@@ -54,11 +58,12 @@ def cli() -> None:
 @publish_option
 def create(
     cli_ctx: Any, account: Any, market_address: str, spec_path: Path, initial_model: Path | None, test_set: Path,
-    reward: int, contributor_stake: int, verifier_stake: int, max_contributors: int, max_verifiers: int,
-    fee_bps: int, baseline: int, tolerance: int, window: int | None, start_margin: int, parent: int, store: str,
-    fetch: str | None, keyring_dir: Path | None, publish: str | None, allow_private_uri: bool,
+    reward: int, contributor_stake: int, max_contributors: int, panel_size: int, test_shards: int,
+    audit_shards: int, fee_bps: int, baseline: int, tolerance: int, window: int | None, start_margin: int,
+    parent: int, store: str, fetch: str | None, keyring_dir: Path | None, publish: str | None, allow_private_uri: bool,
 ) -> None:
-    """Publishes the spec, commits to the test set (kept secret in the keyring) and escrows the reward."""
+    """Publishes the spec, cuts the test set into shards and commits to them (their salts and files kept in the
+    keyring), escrows the reward, then draws the audit and reveals the audited shards."""
     with explained():
         me = role(Initiator, account, market_address, store, fetch, keyring_dir, publish, allow_private_uri)
         spec = load_spec_file(spec_path)
@@ -68,9 +73,10 @@ def create(
         terms = TaskTerms(
             reward=reward,
             contributor_stake=contributor_stake,
-            verifier_stake=verifier_stake,
             max_contributors=max_contributors,
-            max_verifiers=max_verifiers,
+            panel_size=panel_size,
+            test_shards=test_shards,
+            audit_shards=audit_shards,
             verifier_fee_bps=fee_bps,
             baseline_score=baseline,
             tolerance_bps=tolerance,
@@ -81,16 +87,30 @@ def create(
     cli_ctx.logger.success(f"task {click.style(str(created.task_id), bold=True)} created, reward {eth(reward)}")
     click.echo(f"task id: {created.task_id}")
     click.echo(f"spec digest: 0x{created.spec_digest.hex()}")
+    click.echo(f"audit shards: {', '.join(f'#{i}' for i in created.audit)} of {terms.test_shards}")
     for label, field in DEADLINES:
         click.echo(f"{label} deadline: {when(getattr(created.params, field), now)}")
 
 
-@command(cli, "reveal-test-set", short_help="Reveal the committed test set")
+@command(cli, "reveal-audit", short_help="Draw the audit if due, and reveal the audited shards")
+@acting(Initiator, files=True, publish=True)
+def reveal_audit(cli_ctx: Any, me: Initiator, task_id: int) -> None:
+    """Draws the audit (once its seed block is mined) unless drawn, then puts the audited shards (from the
+    keyring) into the store and opens their commitments: contributors may commit. `create` does this itself;
+    this is for a creation whose audit step did not run."""
+    if not me.state(task_id).audit_mask:
+        me.market.wait_for_block(me.state(task_id).audit_seed_block + 1)
+        me.draw_audit(task_id)
+    shards = me.reveal_audit(task_id)
+    cli_ctx.logger.success(f"audit shards of task {task_id} revealed: {', '.join(f'#{i}' for i in shards)}")
+
+
+@command(cli, "reveal-test-set", short_help="Reveal the committed test shards")
 @acting(Initiator, files=True, publish=True)
 def reveal_test_set(cli_ctx: Any, me: Initiator, task_id: int) -> None:
-    """Puts the test set (from the keyring) into the store and opens the commitment made at creation."""
-    digest = me.reveal_test_set(task_id)
-    cli_ctx.logger.success(f"test set of task {task_id} revealed: 0x{digest.hex()}")
+    """Puts the shards not audited (from the keyring) into the store and opens their commitments."""
+    shards = me.reveal_test_set(task_id)
+    cli_ctx.logger.success(f"test shards of task {task_id} revealed: {', '.join(f'#{i}' for i in shards)}")
 
 
 @command(cli, "fuse-and-publish", short_help="Fuse the paid models and publish")
@@ -113,9 +133,11 @@ def fuse_and_publish(
 @command(cli, short_help="Cancel a task before any model is committed")
 @acting(Initiator)
 def cancel(cli_ctx: Any, me: Initiator, task_id: int) -> None:
-    """Cancels the task; the reward (and any verifier stakes) can then be claimed back."""
+    """Cancels the task (its forfeit is burned); the rest of the reward can then be claimed back."""
     me.cancel(task_id)
-    cli_ctx.logger.success(f"task {task_id} cancelled: claim the reward back with `ape run claim --task {task_id}`")
+    cli_ctx.logger.success(
+        f"task {task_id} cancelled: claim the reward, less the forfeit, with `ape run claim --task {task_id}`"
+    )
 
 
 cli.add_command(claim_command, "claim")

@@ -16,13 +16,14 @@ from learning_market.checks import (
     TaskState,
     eth,
     require_phase,
+    require_seed_mined,
     require_settled,
     store_file,
     task_state,
 )
 from learning_market.errors import LearningMarketError
 from learning_market.keyring import Keyring, KeyringError, Secret
-from learning_market.market import MarketClient
+from learning_market.market import HASH_WINDOW, MarketClient
 from learning_market.phases import Phase, Role
 from learning_market.refusals import MarketRefusal
 from learning_market.roles.policy import Offer
@@ -56,11 +57,12 @@ class Participant:
     _reading: dict[int, TaskState] | None = field(default=None, init=False, repr=False, compare=False)
 
     # the steps `due` reports on, in the order a task needs them
-    STEPS: ClassVar[tuple[str, ...]] = ("finalize", "claim")
-    # the steps by which the account takes its role in a task (an agent asks its policy first)
+    STEPS: ClassVar[tuple[str, ...]] = ("draw_audit", "request_panel", "draw_panel", "finalize", "claim")
+    # the steps by which the account takes its role in a task (an agent asks its policy first); a panel
+    # member has none: the draw makes it one
     JOIN_STEPS: ClassVar[tuple[str, ...]] = ()
     # the steps any address may take: a keeper's; other agents take them only if nobody does
-    ANYONE_STEPS: ClassVar[tuple[str, ...]] = ("finalize",)
+    ANYONE_STEPS: ClassVar[tuple[str, ...]] = ("draw_audit", "request_panel", "draw_panel", "finalize")
     # the steps an agent never takes on its own (a person decides them)
     MANUAL_STEPS: ClassVar[tuple[str, ...]] = ()
 
@@ -127,6 +129,12 @@ class Participant:
             return f"claimed {eth(self.claim(task_id))}"
         if step == "finalize":
             return f"finalized in {self.finalize(task_id)} transaction(s)"
+        if step == "draw_audit":
+            return f"audit drawn: shards {', '.join(f'#{i}' for i in self.draw_audit(task_id))}"
+        if step == "request_panel":
+            return f"panel requested: its seed is block {self.request_panel(task_id)}"
+        if step == "draw_panel":
+            return f"panel drawn: {', '.join(self.draw_panel(task_id))}"
         getattr(self, step)(task_id)
         return None
 
@@ -219,6 +227,84 @@ class Participant:
         self._send_or_undo(lambda: send(secret), lambda: keyring.discard(*where))
         return secret
 
+    # ------------------------------------------------------------------ the draws
+    def check_draw_audit(self, task_id: int) -> TaskState:
+        """Refuses unless the audit can be drawn now: in the Audit phase, not drawn yet, its seed block mined."""
+        state = self.state(task_id)
+        if state.audit_mask:
+            raise PreflightRefusal(
+                Reason.ALREADY_DRAWN,
+                f"the audit of task {task_id} is already drawn: shards "
+                f"{', '.join(f'#{i}' for i in state.audit_indices)}.",
+            )
+        require_phase(state, Phase.AUDIT, "drawing the audit")
+        require_seed_mined(self.market, state, state.audit_seed_block, "audit draw")
+        return state
+
+    def draw_audit(self, task_id: int) -> list[int]:
+        """Draws the audit sample (anyone may); returns the audited shards' indices."""
+        self.check_draw_audit(task_id)
+        mask = self.market.draw_audit(task_id, sender=self.account)
+        return [i for i in range(mask.bit_length()) if mask >> i & 1]
+
+    def check_request_panel(self, task_id: int) -> TaskState:
+        """Refuses unless the panel can be requested now: in the Reveal phase, with commitments, not drawn,
+        and no request whose seed is still readable."""
+        state = self.state(task_id)
+        if state.panel_drawn:
+            raise PreflightRefusal(Reason.ALREADY_DRAWN, f"the panel of task {task_id} is already drawn.")
+        require_phase(state, Phase.REVEAL, "requesting the panel")
+        if state.committed == 0:
+            raise PreflightRefusal(
+                Reason.NO_COMMITMENTS, f"task {task_id} has no model commitment, so it needs no panel."
+            )
+        seed = state.panel_seed_block
+        if seed and self.market.block_number() + 1 <= seed + HASH_WINDOW:
+            raise PreflightRefusal(
+                Reason.ALREADY_REQUESTED,
+                f"the panel of task {task_id} is already requested (its seed is block {seed}): draw it.",
+            )
+        return state
+
+    def request_panel(self, task_id: int) -> int:
+        """Fixes the next block as the panel draw's seed (anyone may); returns that block's number."""
+        self.check_request_panel(task_id)
+        return self.market.request_panel(task_id, sender=self.account)
+
+    def check_draw_panel(self, task_id: int) -> TaskState:
+        """Refuses unless the panel can be drawn now: requested, its seed block mined and still readable."""
+        state = self.state(task_id)
+        if state.panel_drawn:
+            raise PreflightRefusal(Reason.ALREADY_DRAWN, f"the panel of task {task_id} is already drawn.")
+        require_phase(state, Phase.REVEAL, "drawing the panel")
+        seed = state.panel_seed_block
+        if seed == 0 or self.market.block_number() + 1 > seed + HASH_WINDOW:
+            raise PreflightRefusal(
+                Reason.TOO_EARLY,
+                f"the panel of task {task_id} is not requested"
+                + ("" if seed == 0 else f" anymore (the hash of its seed block {seed} has expired)")
+                + ": request it first (anyone may).",
+            )
+        require_seed_mined(self.market, state, seed, "panel draw")
+        return state
+
+    def draw_panel(self, task_id: int) -> list[str]:
+        """Draws the panel from the verifier pool (anyone may); returns its members in draw order."""
+        self.check_draw_panel(task_id)
+        return self.market.draw_panel(task_id, sender=self.account)
+
+    def open_panel(self, task_id: int) -> list[str]:
+        """Requests the panel unless a request is pending, waits for its seed block (mined at once on a local
+        chain) and draws it; returns its members in draw order."""
+        try:
+            self.check_request_panel(task_id)
+            self.request_panel(task_id)
+        except PreflightRefusal as refusal:
+            if refusal.reason != Reason.ALREADY_REQUESTED:
+                raise
+        self.market.wait_for_block(self.state(task_id).panel_seed_block + 1)
+        return self.draw_panel(task_id)
+
     # ------------------------------------------------------------------ finalize
     def check_finalize(self, task_id: int, max_steps: int = DEFAULT_FINALIZE_STEPS) -> TaskState:
         if max_steps < 1:
@@ -239,9 +325,9 @@ class Participant:
                 raise
             self.log(f"task {task_id} is already finalized")
             return 0
-        transactions = 0
-        while self.market.phase(task_id) == Phase.FINALIZING:
-            self.market.finalize(task_id, max_steps, sender=self.account)
+        transactions, done = 0, False
+        while not done:
+            done = self.market.finalize(task_id, max_steps, sender=self.account)
             transactions += 1
             self.log(f"finalize transaction {transactions} sent ({max_steps} steps at most)")
         return transactions
@@ -273,11 +359,14 @@ class Participant:
     def _why_nothing(self, state: TaskState) -> str:
         role = self.market.role(state.task_id, self.address)
         if self.address == state.initiator:
-            return "everything it put in went to the contributors and verifiers"
+            return "everything it put in went to the contributors and the panel, or was burned"
         if role == Role.CONTRIBUTOR:
-            if state.phase in (Phase.CANCELLED, Phase.UNFULFILLED):
-                return "no model was revealed in it, so every contributor stake went to the initiator"
-            return "its model was never revealed, so its stake went to the other contributors"
+            if state.settlement.contested:
+                return "its model was never revealed, and the verdict was contested"
+            return "its model was never revealed, so its stake went to the other contributors, or was burned"
         if role == Role.VERIFIER:
-            return "it did not reveal its scores, or they strayed from the median beyond the tolerance"
+            return (
+                "it did not reveal its scores, they strayed from a median beyond the tolerance, or its vote was "
+                "not the verdict's; its bond stays in the pool"
+            )
         return "it took no part in the task"

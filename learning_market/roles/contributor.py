@@ -1,4 +1,5 @@
-"""The contributor: trains on its private data, stores its model file, commits, reveals.
+"""The contributor: trains on its private data, checks the task's audit shards against its own model
+and data before it stakes, stores its model file, commits, reveals once the panel is drawn.
 
 Its data never leaves it: only the trained model's file (and its digest) does.
 """
@@ -6,9 +7,11 @@ Its data never leaves it: only the trained model's file (and its digest) does.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+
+import numpy as np
 
 from content import digest_to_cid
 from learning_market.checks import (
@@ -26,13 +29,23 @@ from learning_market.checks import (
 )
 from learning_market.commitments import model_commitment, new_salt
 from learning_market.keyring import ModelSecret, TrainedModel
-from learning_market.phases import Phase, Role
+from learning_market.phases import BPS, Phase, Role
 from learning_market.roles.anyone import Participant
-from learning_market.roles.files import decode_model_file, fetch_model, fetch_spec, load_dataset_file, require_fits
+from learning_market.roles.files import (
+    concatenate,
+    decode_model_file,
+    fetch_model,
+    fetch_shards,
+    fetch_spec,
+    load_dataset_file,
+    require_fits,
+    revealed_shards,
+)
 from learning_market.roles.policy import Offer
 from ml import (
     Architecture,
     Dataset,
+    Model,
     TrainConfig,
     TrainResult,
     accuracy_bps,
@@ -52,15 +65,66 @@ class CommitPlan:
     stake: int
 
 
+@dataclass(frozen=True)
+class AuditCheck:
+    """What the task's audit shards say against the contributor's own model and data: the share of audit
+    examples its model gets wrong, and the total variation distance between the audit's label
+    distribution and its data's (None: no data to compare), both in bps."""
+
+    examples: int
+    error_bps: int
+    label_distance_bps: int | None
+
+
+@dataclass(frozen=True)
+class AuditPolicy:
+    """How much disagreement between the audit shards and its own model and data a contributor accepts
+    before it stakes: at most `max_error_bps` of the audit examples wrong for its trained model (a model
+    that guesses gets about 90% wrong on ten balanced classes; a trained model gets nearly all wrong only
+    when the audit's labels are not those it learned), and at most
+    `max_label_distance_bps` of total variation between the label distributions."""
+
+    max_error_bps: int = 9_500
+    max_label_distance_bps: int = 5_000
+
+    def refusal(self, task_id: int, check: AuditCheck) -> str | None:
+        """Why the audit is refused, in a sentence; None when it is accepted."""
+        audit = f"the audit shards of task {task_id} ({check.examples} examples)"
+        if check.error_bps > self.max_error_bps:
+            return (
+                f"{audit} disagree with this contributor's model: it gets {check.error_bps / 100:.2f}% of them wrong, "
+                f"beyond the {self.max_error_bps / 100:.2f}% it accepts, so their labels are not those of its data: "
+                "nothing is staked."
+            )
+        if check.label_distance_bps is not None and check.label_distance_bps > self.max_label_distance_bps:
+            return (
+                f"{audit} have labels distributed {check.label_distance_bps / 100:.2f}% (total variation) away from "
+                f"this contributor's data, beyond the {self.max_label_distance_bps / 100:.2f}% it accepts: "
+                "nothing is staked."
+            )
+        return None
+
+
+def label_distance_bps(first: Dataset, second: Dataset) -> int:
+    """Total variation distance between two datasets' label distributions, in bps (rounded down)."""
+    classes = max(first.num_classes, second.num_classes)
+    shares = [np.bincount(d.y, minlength=classes) / len(d) for d in (first, second)]
+    return int(np.floor(np.abs(shares[0] - shares[1]).sum() / 2 * BPS + 1e-9))
+
+
 @dataclass
 class Contributor(Participant):
     """A contributor in one market. An agent trains on `data` (a dataset or the path of an .npz or
-    dataset file), with `training` (epochs, seed, lr...) over the spec's hint."""
+    dataset file), with `training` (epochs, seed, lr...) over the spec's hint; before it stakes, the
+    task's audit shards must agree with its model and data within `audit_policy`."""
 
     data: Dataset | str | Path | None = None
     training: dict[str, Any] | None = None
+    audit_policy: AuditPolicy = field(default_factory=AuditPolicy)
 
-    STEPS: ClassVar[tuple[str, ...]] = ("train", "commit", "reveal", "finalize", "claim")
+    STEPS: ClassVar[tuple[str, ...]] = (
+        "train", "commit", "request_panel", "draw_panel", "reveal", "finalize", "claim"
+    )
     JOIN_STEPS: ClassVar[tuple[str, ...]] = ("train", "commit")
 
     # ------------------------------------------------------------------ what an agent asks
@@ -163,8 +227,24 @@ class Contributor(Participant):
         required = require_joinable(market, state, self.address, Role.CONTRIBUTOR, stake, "committing a model")
         if model_digest is None:
             model_digest = self.need_keyring().last_trained(market.chain_id, market.address, task_id).model_digest
-        fetch_model(self.need_store(), model_digest, "model file")
+        model = fetch_model(self.need_store(), model_digest, "model file")
+        refusal = self.audit_policy.refusal(task_id, self.check_audit(state, model))
+        if refusal is not None:
+            raise PreflightRefusal(Reason.AUDIT_DISAGREES, refusal)
         return CommitPlan(state, model_digest, required)
+
+    # ------------------------------------------------------------------ the audit
+    def check_audit(self, state: TaskState, model: Model) -> AuditCheck:
+        """The task's revealed audit shards (fetched by the digests the chain recorded, and checked) against
+        `model` and, when this contributor has its data at hand, against the data's labels."""
+        digests, _ = self.market.shards(state.task_id)
+        audit = concatenate(fetch_shards(self.need_store(), revealed_shards(state, digests, audit=True), "audit"))
+        error = BPS - accuracy_bps(model.module, audit)
+        distance = None
+        if self.data is not None:
+            own = self.data if isinstance(self.data, Dataset) else load_dataset_file(self.data, audit.num_classes)
+            distance = label_distance_bps(audit, own)
+        return AuditCheck(len(audit), error, distance)
 
     def commit(self, task_id: int, model_digest: bytes | None = None, stake: int | None = None) -> ModelSecret:
         """Commits to a model in the store (by default the last one trained for the task) and stakes.
@@ -193,11 +273,17 @@ class Contributor(Participant):
 
     # ------------------------------------------------------------------ reveal
     def check_reveal(self, task_id: int) -> tuple[ModelSecret, bytes]:
-        """The keyring's secret and the model file, if the model can be revealed now."""
+        """The keyring's secret and the model file, if the model can be revealed now (after the panel draw)."""
         market, state = self.market, self.state(task_id)
         require_model_unrevealed(market, state, self.address)  # done, whatever the phase
         require_phase(state, Phase.REVEAL, "revealing a model")
         require_role(market, state, self.address, Role.CONTRIBUTOR, "revealing a model")
+        if not state.panel_drawn:
+            raise PreflightRefusal(
+                Reason.TOO_EARLY,
+                f"revealing a model needs the panel of task {task_id}, which is not drawn yet: request and draw it "
+                "(anyone may).",
+            )
         secret = self._kept_secret(task_id, ModelSecret)
         require_digest_unrevealed(market, state, secret.model_digest)
         data = fetch_verified(self.need_store(), secret.model_digest, "model file")

@@ -4,9 +4,12 @@ by the digest the chain recorded. A file that cannot be used is refused in a sen
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
+
+import numpy as np
 
 from content import ContentStore
 from learning_market.checks import PreflightRefusal, Reason, TaskState, fetch_verified, store_file
@@ -100,20 +103,52 @@ def fetch_model(store: ContentStore, digest: bytes, what: str) -> Model:
     return decode_model_file(fetch_verified(store, digest, what), digest, what)
 
 
-def fetch_test_set(store: ContentStore, state: TaskState) -> Dataset:
-    """The task's revealed test set, fetched by the digest the chain recorded and checked."""
-    return _fetch_decoded(store, state.test_digest, f"test set of task {state.task_id}", decode_dataset)
+def fetch_shards(store: ContentStore, digests: Sequence[bytes], what: str) -> list[Dataset]:
+    """Shard files fetched by the digests the chain recorded, each checked and decoded."""
+    return [
+        _fetch_decoded(store, digest, f"{what} shard 0x{digest.hex()[:12]}…", decode_dataset) for digest in digests
+    ]
 
 
-def fused_accuracy(store: ContentStore, state: TaskState) -> int:
-    """The fused model's accuracy (bps) on the task's revealed test set, both fetched by the digests the
+def revealed_shards(state: TaskState, digests: Sequence[bytes], audit: bool) -> list[bytes]:
+    """The digests of the task's audit shards (`audit`) or test shards, once revealed (else refused)."""
+    indices = state.audit_indices if audit else state.test_indices
+    revealed = state.audit_revealed if audit else state.test_revealed
+    if not revealed:
+        what = "audit shards" if audit else "test set"
+        raise PreflightRefusal(Reason.TOO_EARLY, f"the {what} of task {state.task_id} is not revealed.")
+    return [digests[i] for i in indices]
+
+
+def cut_into_shards(dataset: Dataset, shards: int) -> list[Dataset]:
+    """`shards` shards of the same size (the spec's rule: every shard holds as many examples), from a
+    random permutation of the examples; the few left over when the size does not divide are left out."""
+    size = len(dataset) // shards
+    if size == 0:
+        raise PreflightRefusal(
+            Reason.BAD_PARAMETER, f"a test set of {len(dataset)} examples cannot be cut into {shards} shards."
+        )
+    order = np.random.default_rng(secrets.randbits(64)).permutation(len(dataset))
+    return [dataset.subset(np.sort(order[i * size:(i + 1) * size])) for i in range(shards)]
+
+
+def fused_accuracy(store: ContentStore, state: TaskState, shard_digests: Sequence[bytes]) -> int:
+    """The fused model's accuracy (bps) on the task's revealed test shards, all fetched by the digests the
     chain recorded and checked."""
     if state.fused_digest == bytes(32):
         raise PreflightRefusal(Reason.TOO_EARLY, f"task {state.task_id} has no fused model yet.")
-    if state.test_digest == bytes(32):
+    if not state.test_revealed:
         raise PreflightRefusal(Reason.TOO_EARLY, f"the test set of task {state.task_id} was never revealed.")
     model = fetch_model(store, state.fused_digest, f"fused model of task {state.task_id}")
-    return accuracy_bps(model.module, fetch_test_set(store, state))
+    test_set = concatenate(fetch_shards(store, revealed_shards(state, shard_digests, audit=False), "test"))
+    return accuracy_bps(model.module, test_set)
+
+
+def concatenate(shards: Sequence[Dataset]) -> Dataset:
+    """The shards' examples as one dataset, in shard order."""
+    return Dataset(
+        np.concatenate([s.x for s in shards]), np.concatenate([s.y for s in shards]), shards[0].num_classes
+    )
 
 
 def with_initial_model(store: ContentStore, spec: TaskSpec, model_file: bytes) -> TaskSpec:

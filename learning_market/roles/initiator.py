@@ -1,5 +1,7 @@
-"""The initiator: publishes the task spec, commits to a test set, escrows the reward, reveals the
-test set, fuses the paid models and publishes the fused model (the next round's start), or cancels."""
+"""The initiator: publishes the task spec (naming the starting model), cuts its test set into K shards
+and commits to them, escrows the reward, draws the audit and reveals the audited shards at once,
+reveals the other shards (the test set) after the models, fuses the paid models and publishes the
+fused model (the next round's start), or cancels."""
 
 from __future__ import annotations
 
@@ -21,13 +23,20 @@ from learning_market.checks import (
     require_terms,
     store_file,
 )
-from learning_market.commitments import new_salt, test_set_commitment
+from learning_market.commitments import new_salt, shard_commitment, test_set_commitment
 from learning_market.errors import LearningMarketError
 from learning_market.keyring import KeyringError, TestSetSecret
 from learning_market.phases import Phase, TaskParams
 from learning_market.roles.anyone import Participant
 from learning_market.roles.campaign import DEFAULT_START_MARGIN, Campaign
-from learning_market.roles.files import fetch_model, fetch_spec, require_fits, require_initial_model_fits
+from learning_market.roles.files import (
+    cut_into_shards,
+    fetch_model,
+    fetch_spec,
+    require_fits,
+    require_initial_model_fits,
+    with_initial_model,
+)
 from learning_market.terms import TaskTerms
 from ml import (
     FUSIONS,
@@ -39,9 +48,11 @@ from ml import (
     Model,
     NothingToFuse,
     TaskSpec,
+    build_model,
     encode_dataset,
     encode_model,
     fuse_models,
+    set_seed,
 )
 from ml.fusion import OUTPUT_STRATEGIES
 
@@ -50,13 +61,17 @@ from ml.fusion import OUTPUT_STRATEGIES
 FUSION_NAMES: tuple[str, ...] = tuple(FUSIONS) + tuple(s for s in STRATEGIES if s not in FUSIONS)
 
 
+REFERENCE_SEED = 0  # the seed of the reference model a first round starts from when the spec names none
+
+
 @dataclass(frozen=True)
 class CreatedTask:
     task_id: int
     spec_digest: bytes
-    test_digest: bytes
+    test_digest: bytes  # the whole test set's file (before it was cut into shards)
     params: TaskParams
-    secret: Path  # where the keyring keeps the test set secret
+    secret: Path  # where the keyring keeps the test set secret (its shards' digests, salts and files)
+    audit: tuple[int, ...] = ()  # the audited shards, if the audit was drawn and revealed at creation
 
 
 @dataclass(frozen=True)
@@ -116,7 +131,10 @@ class Initiator(Participant):
     byzantine: int | None = None
     campaign: Campaign | None = None
 
-    STEPS: ClassVar[tuple[str, ...]] = ("cancel", "reveal_test_set", "finalize", "publish_fused", "claim")
+    STEPS: ClassVar[tuple[str, ...]] = (
+        "draw_audit", "reveal_audit", "cancel", "request_panel", "draw_panel", "reveal_test_set", "finalize",
+        "publish_fused", "claim",
+    )
     MANUAL_STEPS: ClassVar[tuple[str, ...]] = ("cancel",)
 
     # ------------------------------------------------------------------ what an agent asks
@@ -124,8 +142,14 @@ class Initiator(Participant):
         return self.state(task_id).initiator == self.address
 
     def act(self, task_id: int, step: str) -> str | None:
+        if step == "draw_audit":  # its own audit: drawn and revealed at once
+            drawn = self.draw_audit(task_id)
+            self.reveal_audit(task_id)
+            return f"audit drawn and revealed: shards {', '.join(f'#{i}' for i in drawn)}"
+        if step == "reveal_audit":
+            return f"audit shards {', '.join(f'#{i}' for i in self.reveal_audit(task_id))} revealed"
         if step == "reveal_test_set":
-            return f"test set 0x{self.reveal_test_set(task_id).hex()[:12]}… revealed"
+            return f"test shards {', '.join(f'#{i}' for i in self.reveal_test_set(task_id))} revealed"
         if step == "publish_fused":
             fused = self.fuse_and_publish(task_id, self.fusion, self.validation, num_byzantine=self.byzantine)
             return fused.summary(self.fusion)
@@ -195,18 +219,29 @@ class Initiator(Participant):
         parent_task_id: int = 0,
         start_margin: int = DEFAULT_START_MARGIN,
         reuse_pending: bool = False,
+        open_audit: bool = True,
     ) -> CreatedTask:
-        """Stores the spec, commits to the test set (kept in the keyring until its reveal), escrows the reward.
+        """Stores the spec, cuts the test set into `terms.test_shards` shards of one size and commits to
+        them (digests, salts and files kept in the keyring before the transaction, until their reveal),
+        escrows the reward; then, with `open_audit`, draws the audit as soon as its seed block is mined
+        and reveals the audited shards, so that contributors may commit.
 
-        The five deadlines are `window` apart, the first one `window + start_margin` after now. The spec
-        (and the initial model it names) also go into `publish` if given, whose URI then goes in the event.
-        With `reuse_pending`, a secret kept for the same test set by a creation that never reached the chain
-        is sent again rather than a new one made (the caller has checked that no task holds it).
+        A first round's spec that names no starting model gets the initiator's reference model: the spec's
+        architecture, freshly initialised with seed 0 (the panel scores it as model 0, and the task's
+        baseline becomes the better of `baseline_score` and its median). The six deadlines are `window`
+        apart, the first one `window + start_margin` after now. The spec (and the starting model) also go
+        into `publish` if given, whose URI then goes in the event. With `reuse_pending`, a secret kept for
+        the same test set by a creation that never reached the chain is sent again rather than a new one
+        made (the caller has checked that no task holds it).
         """
         market, store, keyring = self.market, self.need_store(), self.need_keyring()
         require_terms(market, terms)
         require_fits(spec, test_set, "test set")
         require_balance(market, self.address, terms.reward, "the reward")
+        if spec.initial_model is None and not parent_task_id:
+            set_seed(REFERENCE_SEED)
+            reference = encode_model(build_model(spec.architecture), spec.architecture)
+            spec = with_initial_model(store, spec, reference)
         initial_file = require_initial_model_fits(store, spec)
         if parent_task_id:
             require_parent(self.state(parent_task_id), self.address, spec.initial_model)
@@ -217,37 +252,46 @@ class Initiator(Participant):
         spec_uri = self._publish(spec_digest, spec_file, "task spec")
         if initial_file is not None:
             self._publish(sha256_digest(initial_file), initial_file, "initial model")
-        test_file = encode_dataset(test_set)
-        test_digest = sha256_digest(test_file)
+        test_digest = sha256_digest(encode_dataset(test_set))
         kept = [
             (path, secret)
             for path, secret in keyring.pending(market.chain_id, market.address, self.address)
             if reuse_pending and secret.test_digest == test_digest
+            and len(secret.shard_digests) == terms.test_shards
         ]
         if kept:
             pending, secret = kept[0]
-            commitment = secret.commitment
         else:
-            salt = new_salt()
-            commitment = test_set_commitment(market.chain_id, market.address, self.address, test_digest, salt)
-            secret = TestSetSecret(test_digest, salt, commitment, test_file)
+            files = tuple(encode_dataset(shard) for shard in cut_into_shards(test_set, terms.test_shards))
+            digests = tuple(sha256_digest(file) for file in files)
+            salts = tuple(new_salt() for _ in files)
+            commitments = [shard_commitment(d, salt) for d, salt in zip(digests, salts, strict=True)]
+            commitment = test_set_commitment(market.chain_id, market.address, self.address, commitments)
+            secret = TestSetSecret(test_digest, digests, salts, commitment, files)
             pending = keyring.save_pending(market.chain_id, market.address, self.address, secret)
 
         start = max(market.now(), int(time.time())) + start_margin
-        params = terms.task_params(spec_digest, commitment, start, parent_task_id)
+        params = terms.task_params(spec_digest, secret.commitment, start, parent_task_id)
         task_id = self._send_or_undo(
             lambda: market.create_task(params, spec_uri, terms.reward, sender=self.account),
-            lambda: keyring.discard_pending(market.chain_id, market.address, self.address, commitment),
+            lambda: keyring.discard_pending(market.chain_id, market.address, self.address, secret.commitment),
         )
         path = keyring.assign(pending, market.chain_id, market.address, task_id, self.address)
-        self.log(f"task {task_id} created; the test set secret is kept in {path}")
-        return CreatedTask(task_id, spec_digest, test_digest, market.params(task_id), path)
+        self.log(f"task {task_id} created; the secrets of its {terms.test_shards} shards are kept in {path}")
+        audit: tuple[int, ...] = ()
+        if open_audit:
+            market.wait_for_block(self.state(task_id).audit_seed_block + 1)
+            self.draw_audit(task_id)
+            audit = tuple(self.reveal_audit(task_id))
+            self.log(f"task {task_id}: audit shards {', '.join(f'#{i}' for i in audit)} revealed")
+        return CreatedTask(task_id, spec_digest, test_digest, market.params(task_id), path, audit)
 
     # ------------------------------------------------------------------ cancel
     def check_cancel(self, task_id: int) -> TaskState:
         state = self.state(task_id)
         require_initiator(state, self.address, "cancelling a task")
-        require_phase(state, Phase.COMMIT, "cancelling a task")
+        if state.phase != Phase.AUDIT:
+            require_phase(state, Phase.COMMIT, "cancelling a task")
         if state.committed:
             raise PreflightRefusal(
                 Reason.COMMITMENTS_EXIST,
@@ -256,25 +300,17 @@ class Initiator(Participant):
         return state
 
     def cancel(self, task_id: int) -> None:
-        """Cancels a task in which no model is committed yet; then everyone claims their money back."""
+        """Cancels a task in which no model is committed yet (its forfeit is burned); then everyone claims."""
         self.check_cancel(task_id)
         self.market.cancel_task(task_id, sender=self.account)
 
-    # ------------------------------------------------------------------ test set
-    def check_reveal_test_set(self, task_id: int) -> TestSetSecret:
-        """The keyring's test set secret, if the test set can be revealed now."""
-        market, state = self.market, self.state(task_id)
-        require_initiator(state, self.address, "revealing the test set")
-        if state.test_digest != bytes(32):
-            raise PreflightRefusal(
-                Reason.ALREADY_REVEALED,
-                f"the test set of task {task_id} is already revealed (0x{state.test_digest.hex()}).",
-            )
-        require_phase(state, Phase.TEST_REVEAL, "revealing the test set")
-        self.require_shareable_uri("test set")
+    # ------------------------------------------------------------------ the shards
+    def _opening_secret(self, task_id: int, state: TaskState) -> TestSetSecret:
+        """The keyring's test set secret, refused unless it opens the task's commitment."""
+        market = self.market
         commitment = state.params.test_set_commitment
         secret = self._kept_secret(task_id, TestSetSecret, commitment)
-        opened = test_set_commitment(market.chain_id, market.address, self.address, secret.test_digest, secret.salt)
+        opened = test_set_commitment(market.chain_id, market.address, self.address, secret.shard_commitments)
         if opened != commitment:
             raise PreflightRefusal(
                 Reason.DIGEST_MISMATCH,
@@ -283,17 +319,59 @@ class Initiator(Participant):
             )
         return secret
 
-    def reveal_test_set(self, task_id: int) -> bytes:
-        """Publishes the test set committed to at creation (from the keyring) and opens the commitment.
+    def check_reveal_audit(self, task_id: int) -> TestSetSecret:
+        """The keyring's test set secret, if the audit shards can be revealed now."""
+        state = self.state(task_id)
+        require_initiator(state, self.address, "revealing the audit shards")
+        if state.audit_revealed:
+            raise PreflightRefusal(
+                Reason.ALREADY_REVEALED, f"the audit shards of task {task_id} are already revealed."
+            )
+        require_phase(state, Phase.AUDIT, "revealing the audit shards")
+        if not state.audit_mask:
+            raise PreflightRefusal(
+                Reason.TOO_EARLY, f"the audit of task {task_id} is not drawn yet: draw it first (drawAudit)."
+            )
+        self.require_shareable_uri("audit shards")
+        return self._opening_secret(task_id, state)
 
-        The file goes into the store, and into `publish` too if given (a public store such as IPFS,
-        whose URI then goes in the event).
-        """
+    def reveal_audit(self, task_id: int) -> list[int]:
+        """Publishes the audited shards (from the keyring) and opens their commitments: the task enters
+        Commit. Returns the audited shards' indices."""
+        secret = self.check_reveal_audit(task_id)
+        return self._reveal_shards(task_id, secret, self.state(task_id).audit_indices, audit=True)
+
+    def check_reveal_test_set(self, task_id: int) -> TestSetSecret:
+        """The keyring's test set secret, if the test shards can be revealed now."""
+        state = self.state(task_id)
+        require_initiator(state, self.address, "revealing the test set")
+        if state.test_revealed:
+            raise PreflightRefusal(
+                Reason.ALREADY_REVEALED, f"the test set of task {task_id} is already revealed."
+            )
+        require_phase(state, Phase.TEST_REVEAL, "revealing the test set")
+        self.require_shareable_uri("test set")
+        return self._opening_secret(task_id, state)
+
+    def reveal_test_set(self, task_id: int) -> list[int]:
+        """Publishes the shards not audited (from the keyring) and opens their commitments: the panel scores
+        on them. Returns their indices."""
         secret = self.check_reveal_test_set(task_id)
-        digest = store_file(self.need_store(), secret.test_file, "test set")
-        uri = self._publish(digest, secret.test_file, "test set")
-        self.market.reveal_test_set(task_id, digest, secret.salt, uri, sender=self.account)
-        return digest
+        return self._reveal_shards(task_id, secret, self.state(task_id).test_indices, audit=False)
+
+    def _reveal_shards(self, task_id: int, secret: TestSetSecret, indices: list[int], audit: bool) -> list[int]:
+        """Each shard file goes into the store (and into `publish` if given); the URI of the first goes in
+        the event (every shard is fetched by its digest)."""
+        what = "audit shard" if audit else "test shard"
+        uris = []
+        for index in indices:
+            data = secret.shard_files[index]
+            digest = store_file(self.need_store(), data, what)
+            uris.append(self._publish(digest, data, what))
+        digests, salts = secret.openings(indices)
+        send = self.market.reveal_audit if audit else self.market.reveal_test_set
+        send(task_id, secret.shard_commitments, digests, salts, uris[0], sender=self.account)
+        return indices
 
     # ------------------------------------------------------------------ fuse and publish
     def fuse(

@@ -27,7 +27,7 @@ def load_script(name: str) -> click.Command:
 @pytest.fixture(scope="session")
 def scripts() -> dict[str, click.Command]:
     return {name: load_script(name) for name in ("deploy", "initiator", "contributor", "verifier", "finalize",
-                                                  "claim", "inspect_task")}
+                                                  "claim", "inspect_task", "panel")}
 
 
 @pytest.fixture

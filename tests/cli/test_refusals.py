@@ -17,8 +17,20 @@ NOWHERE = "0x000000000000000000000000000000000000dEaD"
 
 @pytest.fixture
 def task(run, market, initiator, create_task):
-    """A task in its commit phase, on the session's market."""
+    """A task in its audit phase, on the session's market."""
     return create_task()
+
+
+@pytest.fixture
+def opened(run, market, tmp_path) -> int:
+    """A task created by the initiator's script, in its commit phase (its audit shards revealed into
+    tmp_path/store): its id."""
+    created = succeeded(run(
+        "initiator", "create", "--account", "TEST::1", "--market", market.address, "--spec", _spec(tmp_path),
+        "--test-set", _test_set(tmp_path), "--reward", "1 ether", "--window", 120, "--start-margin", 0,
+        "--store", tmp_path / "store", "--keyring", tmp_path / "boss-keys", "--allow-private-uri",
+    ))
+    return int(created.split("task id: ")[1].split()[0])
 
 
 def _closed_port() -> int:
@@ -46,14 +58,13 @@ def test_any_command__no_contract_at_the_market_address__says_so(run, script):
     assert sentence == f"There is no contract at {NOWHERE} on custom: check --market and --network."
 
 
-def test_commit__read_only_keyring__says_which_path_and_what_to_do(run, market, task, tmp_path, contributors):
+def test_commit__read_only_keyring__says_which_path_and_what_to_do(run, market, opened, tmp_path, contributors):
     store = tmp_path / "store"
+    digest = _model(store)
     with read_only_directory(tmp_path) as keys:
-        digest = _model(store)
-
         sentence = refused(run(
-            "contributor", "commit", "--account", "TEST::2", "--market", market.address, "--task", task.task_id,
-            "--model-digest", digest, "--store", store, "--keyring", keys / "keyring",
+            "contributor", "commit", "--account", "TEST::2", "--market", market.address, "--task", opened,
+            "--model-digest", digest, "--max-audit-error", 100, "--store", store, "--keyring", keys / "keyring",
         ))
 
     assert sentence.startswith(f"The keyring cannot write {keys / 'keyring'}")
@@ -85,7 +96,8 @@ def test_create__read_only_store__says_which_directory(run, market, tmp_path):
             "--keyring", tmp_path / "keys", "--allow-private-uri",
         ))
 
-    assert sentence.startswith(f"The task spec cannot be stored: the store directory {store} cannot be written (")
+    # the first file a first round stores: the reference starting model its spec will name
+    assert sentence.startswith(f"The initial model cannot be stored: the store directory {store} cannot be written (")
     assert sentence.endswith("choose a directory you may write to, or fix its permissions.")
 
 
@@ -111,21 +123,40 @@ def test_create__read_only_publish_directory__says_which(run, market, tmp_path):
     assert sentence.startswith(f"The task spec cannot be stored: the store directory {public} cannot be written (")
 
 
-def test_join__market_refuses_after_the_checks__one_sentence_and_no_call_trace(
-    run, market, chain, task, capfd
+def test_commit__market_refuses_after_the_checks__one_sentence_and_no_call_trace(
+    run, market, chain, opened, tmp_path, capfd
 ):
-    chain.pending_timestamp = task.deadline("commit") + 1  # the checks still see the Commit phase
+    digest = _model(tmp_path / "store")
+    chain.pending_timestamp = market.getTask(opened).params.commitDeadline + 1  # the checks still see Commit
 
-    sentence = refused(run("verifier", "join", "--account", "TEST::10", "--market", market.address,
-                           "--task", task.task_id))
+    sentence = refused(run(
+        "contributor", "commit", "--account", "TEST::2", "--market", market.address, "--task", opened,
+        "--model-digest", digest, "--max-audit-error", 100, "--store", tmp_path / "store",
+        "--keyring", tmp_path / "keys",
+    ))
 
     assert sentence == (
-        f"The market refused joinAsVerifier: task {task.task_id} is in phase Reveal, and this needs phase Commit "
+        f"The market refused commitModel: task {opened} is in phase Reveal, and this needs phase Commit "
         "(a deadline has passed, or has not come yet)."
     )
     printed = capfd.readouterr()
-    assert "tx.origin" not in printed.out + printed.err and "joinAsVerifier(" not in printed.out + printed.err
+    assert "tx.origin" not in printed.out + printed.err and "commitModel(" not in printed.out + printed.err
     chain.mine()
+
+
+def test_register__twice__the_preflight_sentence(run, market, verifiers):
+    sentence = refused(run("verifier", "register", "--account", "TEST::10", "--market", market.address))
+
+    assert sentence == (
+        f"{verifiers[0].address} is already registered in the verifier pool (bond 0.1 ETH "
+        "(100,000,000,000,000,000 wei))."
+    )
+
+
+def test_deploy__slash_above_the_bond__click_names_the_option(run):
+    result = run("deploy", "--account", "TEST::0", "--verifier-bond", "1 ether", "--slash-amount", "2 ether")
+
+    assert result.exit_code == 2 and "the slash must be above zero and at most the bond." in result.output
 
 
 def test_claim__twice__the_preflight_sentence(run, market, task, chain):

@@ -1,6 +1,8 @@
-"""The role layer (learning_market.roles) on the local chain, as the scripts drive it: a whole task with
-real (tiny) training, each role with its own keyring and one shared content store; and every pre-flight
-refusal says why in a sentence and sends no transaction."""
+"""The role layer (learning_market.roles) on the local chain, as the scripts drive it (mechanism v2): a
+whole task with real (tiny) training, each role with its own keyring and one shared content store, the
+panel drawn from the session's pool of five; the audit checked by contributors before they stake; a
+withheld test set scored on the audit shards; the pool's bond in and out; and every pre-flight refusal
+says why in a sentence and sends no transaction."""
 
 from __future__ import annotations
 
@@ -13,12 +15,12 @@ import pytest
 
 from content import LocalStore
 from learning_market.checks import PreflightRefusal, Reason, eth
-from learning_market.commitments import model_commitment
-from learning_market.keyring import Keyring, KeyringError, ModelSecret
+from learning_market.commitments import model_commitment, shard_commitment, test_set_commitment
+from learning_market.keyring import Keyring, KeyringError, ModelSecret, TestSetSecret
 from learning_market.market import MarketClient
 from learning_market.nodes import ApeNode
 from learning_market.options import explained
-from learning_market.phases import BPS, Phase
+from learning_market.phases import BPS, Basis, Phase
 from learning_market.roles.anyone import Participant
 from learning_market.roles.contributor import Contributor
 from learning_market.roles.initiator import CreatedTask, Initiator
@@ -26,32 +28,38 @@ from learning_market.roles.verifier import Verifier
 from learning_market.terms import TaskTerms
 from learning_market.timeline import utc, when
 from ml import (
+    ScoringRules,
     TaskSpec,
     TrainConfig,
-    accuracy_bps,
     build_model,
     decode_dataset,
     decode_model,
     encode_model,
+    flip_labels,
     load_digits,
+    score_models,
     set_seed,
     shard_dataset,
     split_dataset,
 )
+from tests.utils.market import FORFEIT_BPS, UNBONDING_PERIOD, VERIFIER_BOND
 
 ARCHITECTURE = {"name": "mlp", "input_shape": [1, 8, 8], "num_classes": 10, "hidden_sizes": [16]}
+# scored by accuracy: what each model is paid follows from its accuracy alone
 SPEC = TaskSpec(
-    input_shape=(1, 8, 8), num_classes=10, architecture=ARCHITECTURE, training=TrainConfig(epochs=2, seed=0)
+    input_shape=(1, 8, 8), num_classes=10, architecture=ARCHITECTURE, training=TrainConfig(epochs=2, seed=0),
+    scoring=ScoringRules(marginal="none"),
 )
 TERMS = TaskTerms(
     reward=10**18,
     contributor_stake=10**16,
-    verifier_stake=2 * 10**16,
     max_contributors=4,
-    max_verifiers=3,
+    panel_size=3,
     verifier_fee_bps=1_000,
     baseline_score=1_000,
     tolerance_bps=300,
+    test_shards=4,
+    audit_shards=1,
     window=120,
 )
 
@@ -99,6 +107,7 @@ def role(client, store, tmp_path):
 
 @pytest.fixture
 def task(role, initiator, data) -> CreatedTask:
+    """A task in its Commit phase: created, its audit drawn and revealed at once."""
     return role(Initiator, initiator).create_task(SPEC, data["test"], TERMS, start_margin=0)
 
 
@@ -111,6 +120,17 @@ def _committed(role, task, contributor, store, seed: int = 1) -> Contributor:
     me = role(Contributor, contributor)
     me.commit(task.task_id, store.put(_model_file(seed)))
     return me
+
+
+@pytest.fixture
+def draw(client, role, outsider, by_address):
+    """Requests and draws a task's panel (an outsider does: anyone may); returns the members as verifier
+    roles, in draw order."""
+
+    def panel(task_id: int) -> list[Verifier]:
+        return [role(Verifier, by_address[m]) for m in Participant(client, outsider).open_panel(task_id)]
+
+    return panel
 
 
 class NoTransaction:
@@ -135,70 +155,189 @@ def _refused(chain: Any, account: Any, action, *args: Any, **kwargs: Any) -> Pre
     return refusal.value
 
 
+def _expected_scores(client, store, task_id: int, audit: bool) -> list[int]:
+    """What every honest member scores: ml.score_models on the test shards (or the audit shards), the
+    starting model first, by the files the chain names."""
+    state = client.task(task_id)
+    spec = TaskSpec.from_json_bytes(store.get(state.params.spec_digest))
+    digests, _ = client.shards(task_id)
+    shards = [decode_dataset(store.get(digests[i])) for i in (state.audit_indices if audit else state.test_indices)]
+    models = [decode_model(store.get(s.model_digest)) for s in client.submissions(task_id)]
+    start = decode_model(store.get(spec.initial_model))
+    scores = score_models(spec, start, models, shards, client.task_seed(task_id),
+                          baseline_bps=state.params.baseline_score, parent_models=[])
+    return scores.bps
+
+
 # ------------------------------------------------------------------ a whole task
 
 
 def test_role_steps__whole_task__pays_by_score_and_publishes_the_fused_model(
-    client, store, role, initiator, contributors, verifiers, outsider, data, chain
+    draw,     client, store, role, initiator, contributors, outsider, data, chain
 ):
-    # Prepare: the initiator creates the task, contributors train on their shards and commit, verifiers join
+    # Prepare: the initiator creates the task (its audit drawn and revealed at once), contributors train on
+    # their shards, check the audit and commit
     boss = role(Initiator, initiator)
     created = boss.create_task(SPEC, data["test"], TERMS, start_margin=0)
     task_id, params = created.task_id, created.params
-    assert store.get(params.spec_digest) == SPEC.to_json_bytes()
     alice, bob = role(Contributor, contributors[0]), role(Contributor, contributors[1])
     trained = []
     for i, contributor in enumerate((alice, bob)):
         trained.append(contributor.train(task_id, data["shards"][i], {"seed": i}))
         contributor.commit(task_id)
-    judges = [role(Verifier, v) for v in verifiers[:3]]
-    for judge in judges:
-        judge.join(task_id, stake=TERMS.verifier_stake)
 
-    # Execute: every phase, the clock moved past each deadline
+    # Execute: every phase, the clock moved past each deadline; the panel drawn by an outsider
     client.advance_past(params.commit_deadline)
+    judges = draw(task_id)
     indices = [c.reveal(task_id) for c in (alice, bob)]
     client.advance_past(params.reveal_deadline)
-    test_digest = boss.reveal_test_set(task_id)
+    test_shards = boss.reveal_test_set(task_id)
     secrets = [judge.commit_scores(task_id) for judge in judges]
     client.advance_past(params.score_commit_deadline)
     revealed = [judge.reveal_scores(task_id) for judge in judges]
     client.advance_past(params.score_reveal_deadline)
     transactions = Participant(client, outsider).finalize(task_id, max_steps=1)
-    owed = {a.address: client.owed(task_id, a.address) for a in (initiator, *contributors[:2], *verifiers[:3])}
-    paid = {s.address: s.claim(task_id) for s in (alice, bob, *judges, boss)}
+    everyone = (boss, alice, bob, *judges)
+    owed = {r.address: client.owed(task_id, r.address) for r in everyone}
+    paid = {r.address: r.claim(task_id) for r in everyone if owed[r.address]}
     published = boss.fuse_and_publish(task_id, "average")
 
-    # Assert
+    # Assert: the audit and the shards
+    view = client.task(task_id)
+    assert created.audit == tuple(view.audit_indices) and len(created.audit) == TERMS.audit_shards
+    assert test_shards == view.test_indices and len(test_shards) == TERMS.test_shards - TERMS.audit_shards
+    digests, _ = client.shards(task_id)
+    shards = [decode_dataset(store.get(d)) for d in digests]
+    assert {len(shard) for shard in shards} == {len(data["test"]) // TERMS.test_shards}
+    # the spec names the initiator's reference model, which the panel scores first
+    spec = TaskSpec.from_json_bytes(store.get(params.spec_digest))
+    assert spec.initial_model is not None and store.get(spec.initial_model) == _model_file(0)
+    # the scores: ml.score_models on the test shards, the starting model first; the vote: test set available
+    expected = _expected_scores(client, store, task_id, audit=False)
+    assert all(s.scores == tuple(expected) and s.test_set_available for s in secrets)
+    assert revealed == [tuple(expected)] * 3
     assert indices == [0, 1]
     assert [s.model_digest for s in client.submissions(task_id)] == [t.model_digest for t in trained]
-    assert decode_dataset(store.get(test_digest)).y.tolist() == data["test"].y.tolist()
-    expected = [accuracy_bps(decode_model(store.get(t.model_digest)).module, data["test"]) for t in trained]
-    assert all(s.scores == tuple(expected) for s in secrets) and revealed == [tuple(expected)] * 3
-    assert all(e > TERMS.baseline_score for e in expected)
-    assert transactions == 4  # one step per transaction: two submissions, two passes
-    assert client.phase(task_id) == Phase.FINALIZED
-    assert [s.median_score for s in client.submissions(task_id)] == expected
-    assert all(v.honest for v in client.verifiers(task_id))
-    assert paid == owed and all(amount > 0 for amount in paid.values())
-    task_view = client.task(task_id)
-    assert sum(paid.values()) == task_view.deposited == task_view.paid_out
+    # one step per transaction: three models (the start first; the panel released with the last), two sums
+    assert transactions == 5
+    assert view.phase == Phase.FINALIZED
+    settlement = view.settlement
+    baseline = max(TERMS.baseline_score, expected[0])
+    assert (settlement.basis, settlement.contested, settlement.start_median, settlement.baseline) == (
+        Basis.TEST, False, expected[0], baseline
+    )
+    assert [s.median_score for s in client.submissions(task_id)] == expected[1:]
+    assert all(m.honest and m.test_set_available for m in client.panel(task_id))
+    # the payouts, to the wei: contributors by weight above the baseline, the fee to the panel
+    weights = [max(0, e - baseline) for e in expected[1:]]
+    assert all(w > 0 for w in weights)
     pool = TERMS.reward - TERMS.reward * TERMS.verifier_fee_bps // BPS
-    weights = [e - TERMS.baseline_score for e in expected]
-    assert [paid[c.address] - TERMS.contributor_stake for c in (alice, bob)] == [
-        pool * w // sum(weights) for w in weights
-    ]
+    rewards = [pool * w // sum(weights) for w in weights]
+    assert [paid[c.address] - TERMS.contributor_stake for c in (alice, bob)] == rewards
+    fee = TERMS.reward * TERMS.verifier_fee_bps // BPS
+    assert [paid[j.address] for j in judges] == [fee // 3] * 3
+    assert paid == {a: v for a, v in owed.items() if v}
+    assert sum(paid.values()) + view.burned == view.deposited
     assert client.task(task_id).fused_digest == published.digest and published.members == 2
     decode_model(store.get(published.digest), published.digest)
 
 
-def test_role_steps__cancel_then_claim__the_initiator_gets_the_reward_back(client, role, initiator, task):
+def test_create_task__shards__committed_with_salts_kept_before_the_transaction(client, store, role, initiator, data):
+    boss = role(Initiator, initiator)
+
+    created = boss.create_task(SPEC, data["test"], TERMS, start_margin=0, open_audit=False)
+
+    secret = boss.keyring.load(client.chain_id, client.address, created.task_id, boss.address)
+    assert isinstance(secret, TestSetSecret) and created.secret.exists()
+    commitments = [shard_commitment(d, s) for d, s in zip(secret.shard_digests, secret.salts, strict=True)]
+    assert created.params.test_set_commitment == test_set_commitment(
+        client.chain_id, client.address, boss.address, commitments
+    )
+    assert len(set(secret.salts)) == TERMS.test_shards
+    assert (created.params.test_shards, created.params.audit_shards) == (TERMS.test_shards, TERMS.audit_shards)
+    assert created.audit == () and client.phase(created.task_id) == Phase.AUDIT
+    examples = sorted(map(tuple, np.concatenate([decode_dataset(f).x.reshape(-1, 64) for f in secret.shard_files])))
+    assert len(examples) == len(data["test"]) // TERMS.test_shards * TERMS.test_shards
+
+
+def test_draw_audit_then_reveal__the_initiators_own_steps__open_the_commit_phase(
+    chain, client, store, role, initiator, data, outsider
+):
+    boss = role(Initiator, initiator)
+    created = boss.create_task(SPEC, data["test"], TERMS, start_margin=0, open_audit=False)
+    task_id = created.task_id
+    early = _refused(chain, outsider, Participant(client, outsider).draw_audit, task_id)
+    client.wait_for_block(client.task(task_id).audit_seed_block + 1)
+
+    boss.act(task_id, "draw_audit")
+
+    assert early.reason == Reason.SEED_NOT_MINED
+    view = client.task(task_id)
+    assert view.phase == Phase.COMMIT and view.audit_revealed
+    digests, mask = client.shards(task_id)
+    assert mask == view.audit_mask and bin(mask).count("1") == TERMS.audit_shards
+    assert [d != bytes(32) for d in digests] == [i in view.audit_indices for i in range(TERMS.test_shards)]
+    assert all(store.get(digests[i]) for i in view.audit_indices)
+
+
+def test_role_steps__test_set_withheld__the_panel_votes_it_unavailable_and_scores_on_the_audit_shards(
+    draw,     client, store, role, initiator, contributors, outsider, data, task
+):
+    alice = role(Contributor, contributors[0])
+    alice.train(task.task_id, data["shards"][0], {"seed": 0})
+    alice.commit(task.task_id)
+    client.advance_past(task.params.commit_deadline)
+    judges = draw(task.task_id)
+    alice.reveal(task.task_id)
+    client.advance_past(task.params.test_reveal_deadline)  # the initiator never reveals the test set
+
+    secrets = [judge.commit_scores(task.task_id) for judge in judges]
+    client.advance_past(task.params.score_commit_deadline)
+    for judge in judges:
+        judge.reveal_scores(task.task_id)
+    client.advance_past(task.params.score_reveal_deadline)
+    Participant(client, outsider).finalize(task.task_id)
+
+    expected = _expected_scores(client, store, task.task_id, audit=True)
+    assert all(s.scores == tuple(expected) and not s.test_set_available for s in secrets)
+    settlement = client.task(task.task_id).settlement
+    assert (settlement.basis, settlement.counted_verifiers, settlement.contested) == (Basis.AUDIT, 3, False)
+
+
+def test_commit__audit_labels_disagree_with_its_data__the_contributor_refuses_to_stake(
+    chain, client, role, initiator, contributors, data
+):
+    # Prepare: an initiator whose test set's labels are mapped to other classes; an honest contributor
+    cheat = role(Initiator, initiator).create_task(SPEC, flip_labels(data["test"], seed=3), TERMS, start_margin=0)
+    alice = role(Contributor, contributors[0])
+    trained = alice.train(cheat.task_id, data["shards"][0], {"seed": 0, "epochs": 10})
+    audit = client.task(cheat.task_id).audit_indices
+
+    # Execute
+    refusal = _refused(chain, alice.account, alice.commit, cheat.task_id)
+
+    # Assert: nothing staked, and the sentence says what the audit showed
+    assert refusal.reason == Reason.AUDIT_DISAGREES
+    examples = len(audit) * (len(data["test"]) // TERMS.test_shards)
+    assert str(refusal).startswith(
+        f"the audit shards of task {cheat.task_id} ({examples} examples) disagree with this contributor's model: "
+        "it gets "
+    )
+    assert str(refusal).endswith(
+        "of them wrong, beyond the 95.00% it accepts, so their labels are not those of its data: nothing is staked."
+    )
+    assert client.role(cheat.task_id, alice.address).name == "NONE" and trained.local_accuracy_bps > 5_000
+
+
+def test_role_steps__cancel_then_claim__the_initiator_gets_the_reward_less_the_forfeit(client, role, initiator, task):
     boss = role(Initiator, initiator)
 
     boss.cancel(task.task_id)
     amount = boss.claim(task.task_id)
 
-    assert client.phase(task.task_id) == Phase.CANCELLED and amount == TERMS.reward
+    forfeit = TERMS.reward * FORFEIT_BPS // BPS
+    assert client.phase(task.task_id) == Phase.CANCELLED and amount == TERMS.reward - forfeit
+    assert client.task(task.task_id).burned == forfeit
 
 
 def test_role_steps__claim_to__pays_the_recipient(client, role, initiator, task, outsider):
@@ -208,18 +347,22 @@ def test_role_steps__claim_to__pays_the_recipient(client, role, initiator, task,
 
     boss.claim(task.task_id, to=outsider.address)
 
-    assert outsider.balance - before == TERMS.reward
+    assert outsider.balance - before == TERMS.reward - TERMS.reward * FORFEIT_BPS // BPS
 
 
 def test_reveal_model__publish_store__puts_the_model_there_only_at_the_reveal(
-    chain, market, client, task, contributors, tmp_path
+    chain, market, client, task, contributors, outsider, tmp_path
 ):
     private, public = LocalStore(tmp_path / "private"), LocalStore(tmp_path / "public")
     alice = Contributor(client, contributors[0], private, Keyring(tmp_path / "alice-keys"), publish=public)
     digest = private.put(_model_file(1))
+    # the audit shards are in the initiator's store: this contributor fetches them from there
+    alice.store = private
+    _copy_audit(client, task, private, tmp_path)
     alice.commit(task.task_id, digest)
     assert not public.path(digest).exists()
     client.advance_past(task.params.commit_deadline)
+    Participant(client, outsider).open_panel(task.task_id)
     block = chain.blocks.head.number
 
     index = alice.reveal(task.task_id)
@@ -228,6 +371,13 @@ def test_reveal_model__publish_store__puts_the_model_there_only_at_the_reveal(
     (log,) = list(market.ModelRevealed.range(block + 1, chain.blocks.head.number + 1))
     assert (log.taskId, log.contributor, log.submissionIndex) == (task.task_id, alice.address, index)
     assert (bytes(log.modelDigest), log.uri) == (digest, public.uri(digest))
+
+
+def _copy_audit(client, task, target: LocalStore, tmp_path) -> None:
+    shared = LocalStore(tmp_path / "store")
+    digests, _ = client.shards(task.task_id)
+    for i in client.task(task.task_id).audit_indices:
+        target.put(shared.get(digests[i]))
 
 
 # ------------------------------------------------------------------ refusals, before any transaction
@@ -247,6 +397,42 @@ def test_reveal_model__commit_phase__refuses_saying_when_reveal_opens(chain, rol
     )
 
 
+def test_reveal_model__panel_not_drawn__refuses_saying_to_draw_it(chain, client, role, task, store, contributors):
+    alice = _committed(role, task, contributors[0], store)
+    client.advance_past(task.params.commit_deadline)
+
+    refusal = _refused(chain, alice.account, alice.reveal, task.task_id)
+
+    assert refusal.reason == Reason.TOO_EARLY
+    assert str(refusal) == (
+        f"revealing a model needs the panel of task {task.task_id}, which is not drawn yet: request and draw it "
+        "(anyone may)."
+    )
+
+
+def test_draw_panel__seed_block_not_mined__refuses_then_draws_three_of_the_pool(
+    chain, client, role, task, store, contributors, verifiers, outsider
+):
+    _committed(role, task, contributors[0], store)
+    client.advance_past(task.params.commit_deadline)
+    anyone = Participant(client, outsider)
+    seed = anyone.request_panel(task.task_id)
+
+    refusal = _refused(chain, outsider, anyone.draw_panel, task.task_id)
+    client.wait_for_block(seed + 1)
+    members = anyone.draw_panel(task.task_id)
+
+    assert refusal.reason == Reason.SEED_NOT_MINED
+    assert str(refusal) == (
+        f"the panel draw of task {task.task_id} reads the hash of block {seed}, and the chain is at block "
+        f"{seed - 1}: wait for the next block."
+    )
+    assert len(set(members)) == 3 and set(members) <= {v.address for v in verifiers}
+    assert [m.member for m in client.panel(task.task_id)] == members
+    again = _refused(chain, outsider, anyone.request_panel, task.task_id)
+    assert again.reason == Reason.ALREADY_DRAWN and again.reason.done
+
+
 def test_commit_model__after_commit_deadline__refuses_saying_it_closed(chain, client, role, task, store, contributors):
     alice = role(Contributor, contributors[0])
     digest = store.put(_model_file(1))
@@ -261,20 +447,14 @@ def test_commit_model__after_commit_deadline__refuses_saying_it_closed(chain, cl
     )
 
 
-@pytest.mark.parametrize("who", ["contributor", "verifier"])
-def test_stake__below_the_tasks__refuses(chain, role, task, store, contributors, verifiers, who):
-    if who == "contributor":
-        me, required = role(Contributor, contributors[0]), TERMS.contributor_stake
-        action, args = me.commit, (task.task_id, store.put(_model_file(1)), required - 1)
-    else:
-        me, required = role(Verifier, verifiers[0]), TERMS.verifier_stake
-        action, args = me.join, (task.task_id, required - 1)
+def test_stake__below_the_tasks__refuses(chain, role, task, store, contributors):
+    me, required = role(Contributor, contributors[0]), TERMS.contributor_stake
 
-    refusal = _refused(chain, me.account, action, *args)
+    refusal = _refused(chain, me.account, me.commit, task.task_id, store.put(_model_file(1)), required - 1)
 
     assert refusal.reason == Reason.STAKE_TOO_LOW
     assert str(refusal) == (
-        f"the {who} stake of this task is {eth(required)}, so a stake of {eth(required - 1)} is too low."
+        f"the contributor stake of this task is {eth(required)}, so a stake of {eth(required - 1)} is too low."
     )
 
 
@@ -301,13 +481,14 @@ def test_commit_model__twice__refuses_already_committed(chain, role, task, store
 
 
 def test_reveal_model__model_file_tampered_in_the_store__refuses_digest_mismatch(
-    chain, client, role, task, store, contributors
+    chain, client, role, task, store, contributors, outsider
 ):
     alice = _committed(role, task, contributors[0], store)
     secret = alice.keyring.load(client.chain_id, client.address, task.task_id, alice.address)
     assert isinstance(secret, ModelSecret)
     store.path(secret.model_digest).write_bytes(_model_file(99))
     client.advance_past(task.params.commit_deadline)
+    Participant(client, outsider).open_panel(task.task_id)
 
     refusal = _refused(chain, alice.account, alice.reveal, task.task_id)
 
@@ -318,9 +499,10 @@ def test_reveal_model__model_file_tampered_in_the_store__refuses_digest_mismatch
     )
 
 
-def test_reveal_model__twice__refuses_already_revealed(chain, client, role, task, store, contributors):
+def test_reveal_model__twice__refuses_already_revealed(chain, client, role, task, store, contributors, outsider):
     alice = _committed(role, task, contributors[0], store)
     client.advance_past(task.params.commit_deadline)
+    Participant(client, outsider).open_panel(task.task_id)
     alice.reveal(task.task_id)
     digest = client.submissions(task.task_id)[0].model_digest
 
@@ -330,6 +512,28 @@ def test_reveal_model__twice__refuses_already_revealed(chain, client, role, task
     assert str(refusal) == (
         f"{alice.address} has already revealed its model in task {task.task_id} (submission #0, digest "
         f"0x{digest.hex()})."
+    )
+
+
+def test_reveal_model__digest_revealed_in_an_earlier_task__refuses_duplicate_market_wide(
+    chain, client, role, initiator, task, store, contributors, outsider, data
+):
+    first = _committed(role, task, contributors[0], store, seed=5)
+    client.advance_past(task.params.commit_deadline)
+    Participant(client, outsider).open_panel(task.task_id)
+    first.reveal(task.task_id)
+    later = role(Initiator, initiator).create_task(SPEC, data["test"], TERMS, start_margin=0)
+    copier = _committed(role, later, contributors[1], store, seed=5)  # the same file
+    client.advance_past(later.params.commit_deadline)
+    Participant(client, outsider).open_panel(later.task_id)
+
+    refusal = _refused(chain, copier.account, copier.reveal, later.task_id)
+
+    assert refusal.reason == Reason.DUPLICATE_MODEL
+    digest = client.submissions(task.task_id)[0].model_digest
+    assert str(refusal) == (
+        f"model 0x{digest.hex()} was already revealed in task {task.task_id}, and the market takes each model "
+        "once, in any task."
     )
 
 
@@ -344,34 +548,50 @@ def test_reveal_model__not_a_contributor__refuses(chain, client, role, task, out
     )
 
 
-def _scoring(role, client, task, store, contributor, verifier, initiator) -> tuple[Verifier, bytes]:
-    """One model revealed, one verifier joined, the test set revealed: the score commit phase."""
+def _scoring(draw, role, client, task, store, contributor, initiator, outsider) -> list[Verifier]:
+    """One model revealed, the panel drawn, the test set revealed: the score commit phase."""
     alice = _committed(role, task, contributor, store)
-    judge = role(Verifier, verifier)
-    judge.join(task.task_id)
     client.advance_past(task.params.commit_deadline)
+    judges = draw(task.task_id)
     alice.reveal(task.task_id)
     client.advance_past(task.params.reveal_deadline)
-    return judge, role(Initiator, initiator).reveal_test_set(task.task_id)
+    role(Initiator, initiator).reveal_test_set(task.task_id)
+    return judges
 
 
-def test_score_and_commit__test_set_tampered_in_the_store__refuses_digest_mismatch(
-    chain, client, role, task, store, contributors, verifiers, initiator
+def test_score__test_shard_tampered_in_the_store__votes_the_test_set_unavailable_and_scores_the_audit(
+    draw,     chain, client, role, task, store, contributors, initiator, outsider
 ):
-    judge, test_digest = _scoring(role, client, task, store, contributors[0], verifiers[0], initiator)
-    store.path(test_digest).write_bytes(b"not the test set")
+    judge = _scoring(draw, role, client, task, store, contributors[0], initiator, outsider)[0]
+    digests, _ = client.shards(task.task_id)
+    store.path(digests[client.task(task.task_id).test_indices[0]]).write_bytes(b"not the shard")
 
-    refusal = _refused(chain, judge.account, judge.commit_scores, task.task_id)
+    secret = judge.commit_scores(task.task_id)
 
-    assert refusal.reason == Reason.DIGEST_MISMATCH
-    assert str(refusal).startswith(f"the test set of task {task.task_id} in the store does not match its digest")
-    assert not judge.keyring.has(client.chain_id, client.address, task.task_id, judge.address)
+    assert not secret.test_set_available
+    assert list(secret.scores) == _expected_scores(client, store, task.task_id, audit=True)
+
+
+def test_commit_scores__not_on_the_panel__refuses(draw, chain, client, role, task, store, contributors, initiator,
+                                                  outsider, verifiers):
+    judges = _scoring(draw, role, client, task, store, contributors[0], initiator, outsider)
+    drawn = {j.address for j in judges}
+    (left_out, *_) = [v for v in verifiers if v.address not in drawn]
+    me = role(Verifier, left_out)
+
+    refusal = _refused(chain, left_out, me.commit_scores, task.task_id)
+
+    assert refusal.reason == Reason.NOT_PARTICIPANT
+    assert str(refusal) == (
+        f"committing scores is for those who were drawn for the panel of task {task.task_id}, and "
+        f"{left_out.address} has not been."
+    )
 
 
 def test_reveal_scores__twice__refuses_already_revealed(
-    chain, client, role, task, store, contributors, verifiers, initiator
+    draw,     chain, client, role, task, store, contributors, initiator, outsider
 ):
-    judge, _ = _scoring(role, client, task, store, contributors[0], verifiers[0], initiator)
+    judge = _scoring(draw, role, client, task, store, contributors[0], initiator, outsider)[0]
     judge.commit_scores(task.task_id)
     client.advance_past(task.params.score_commit_deadline)
     judge.reveal_scores(task.task_id)
@@ -418,6 +638,23 @@ def test_create_task__window_below_the_markets_minimum__refuses(chain, client, r
     )
 
 
+@pytest.mark.parametrize(
+    ("change", "sentence"),
+    [
+        ({"panel_size": 4}, "a panel is an odd number of verifiers from 3 to 63, not 4."),
+        ({"test_shards": 33}, "a test set is cut into 2 to 32 shards, not 33."),
+        ({"audit_shards": 4}, "the audit takes 1 to 3 of the 4 shards, not 4."),
+    ],
+    ids=["even-panel", "too-many-shards", "audit-all-shards"],
+)
+def test_create_task__panel_or_shards_the_market_refuses__refuses(chain, role, initiator, data, change, sentence):
+    terms = dataclasses.replace(TERMS, **change)
+
+    refusal = _refused(chain, initiator, role(Initiator, initiator).create_task, SPEC, data["test"], terms)
+
+    assert (refusal.reason, str(refusal)) == (Reason.BAD_PARAMETER, sentence)
+
+
 def test_commit_model__stale_secret_in_the_keyring__refuses_to_overwrite_it(
     chain, client, role, task, store, contributors
 ):
@@ -458,6 +695,46 @@ def test_commit_model__deadline_passes_before_it_is_mined__market_refuses_and_th
     chain.mine()  # spend the pending timestamp here, not in the next test
 
 
+# ------------------------------------------------------------------ the verifier pool
+
+
+def test_pool__register_exit_withdraw__the_bond_in_and_out_to_the_wei(chain, client, role, accounts):
+    newcomer = accounts[16]
+    me = role(Verifier, newcomer)
+    before = newcomer.balance
+
+    bond = me.register()
+    twice = _refused(chain, newcomer, me.register)
+    available = me.request_exit()
+    unbonding = _refused(chain, newcomer, me.withdraw_bond)
+    client.advance_past(available - 1)
+    paid = me.withdraw_bond()
+
+    assert bond == paid == VERIFIER_BOND
+    assert twice.reason == Reason.ALREADY_REGISTERED and twice.reason.done
+    assert unbonding.reason == Reason.UNBONDING and unbonding.reason.waiting
+    assert str(unbonding) == (
+        f"the bond of {newcomer.address} is unbonding until {when(available, available - UNBONDING_PERIOD)}: "
+        "withdraw it then."
+    )
+    assert not client.pool_member(newcomer.address).registered
+    receipts = [chain.provider.web3.eth.get_transaction_receipt(sent.tx_hash) for sent in client.sent]
+    gas = sum(r["gasUsed"] * r["effectiveGasPrice"] for r in receipts)
+    assert [sent.action for sent in client.sent] == ["register", "requestExit", "withdrawBond"]
+    assert newcomer.balance == before - gas  # the bond back to the wei
+
+
+def test_pool__withdraw_without_exit__refuses_saying_to_request_it(chain, role, verifiers):
+    me = role(Verifier, verifiers[0])
+
+    refusal = _refused(chain, verifiers[0], me.withdraw_bond)
+
+    assert refusal.reason == Reason.TOO_EARLY
+    assert str(refusal) == (
+        f"{verifiers[0].address} has not asked to leave the verifier pool: request the exit first (exit)."
+    )
+
+
 # ------------------------------------------------------------------ what is due, without sending anything
 
 
@@ -466,7 +743,7 @@ def _ready(status: dict[str, Any]) -> list[str]:
 
 
 def test_due__a_contributor_through_its_task__each_step_ready_once_then_done(
-    chain, client, role, task, store, contributors
+    chain, client, role, task, store, contributors, outsider
 ):
     alice = role(Contributor, contributors[0])
     digest = store.put(_model_file(1))
@@ -479,6 +756,9 @@ def test_due__a_contributor_through_its_task__each_step_ready_once_then_done(
         committed = alice.due(task.task_id)
     client.advance_past(task.params.commit_deadline)
     with NoTransaction(chain, alice.account):
+        panel_first = alice.next_step(task.task_id)
+    Participant(client, outsider).open_panel(task.task_id)
+    with NoTransaction(chain, alice.account):
         step = alice.next_step(task.task_id)
     alice.reveal(task.task_id)
     with NoTransaction(chain, alice.account):
@@ -487,8 +767,10 @@ def test_due__a_contributor_through_its_task__each_step_ready_once_then_done(
     # the commit step needs a trained model by default: it names the keyring's want of one
     assert isinstance(before["commit"], KeyringError) and before["reveal"].reason == Reason.TOO_EARLY
     assert committed["commit"].reason == Reason.ALREADY_COMMITTED and committed["reveal"].reason.waiting
+    assert panel_first == "request_panel"
     assert step == "reveal"
     assert revealed["reveal"].reason.done and _ready(revealed) == []
+    assert revealed["draw_panel"].reason == Reason.ALREADY_DRAWN
     assert revealed["claim"].reason == Reason.NOT_SETTLED
 
 
@@ -504,10 +786,26 @@ def test_due__finalize_and_claim__ready_when_settled_then_done(chain, client, ro
     assert _ready(cancelled[0]) == ["claim"]
     assert cancelled[1]["claim"].reason == Reason.NOTHING_OWED
     assert boss.due(task.task_id)["claim"].reason == Reason.ALREADY_CLAIMED
+    assert boss.finished(task.task_id) and anyone.finished(task.task_id)
+
+
+def test_due__a_pool_member_not_drawn__may_take_part_until_the_panel_is_drawn(
+    chain, client, role, task, store, contributors, verifiers, outsider
+):
+    _committed(role, task, contributors[0], store)
+    members = [role(Verifier, v) for v in verifiers]
+    before = [m.may_take_part(task.task_id) for m in members]
+    client.advance_past(task.params.commit_deadline)
+
+    drawn = set(Participant(client, outsider).open_panel(task.task_id))
+
+    assert before == [True] * 5
+    assert [m.may_take_part(task.task_id) for m in members] == [False] * 5
+    assert [m.takes_part(task.task_id) for m in members] == [m.address in drawn for m in members]
 
 
 def test_commit__secret_kept_but_transaction_never_sent__sends_the_same_commitment_again(
-    chain, client, role, task, store, contributors
+    chain, client, role, task, store, contributors, outsider
 ):
     # Prepare: a commit that stopped after keeping its secret, before its transaction (a crash, a kill -9)
     alice = role(Contributor, contributors[0])
@@ -524,4 +822,5 @@ def test_commit__secret_kept_but_transaction_never_sent__sends_the_same_commitme
     assert secret == kept
     assert alice.keyring.load(client.chain_id, client.address, task.task_id, alice.address) == kept
     client.advance_past(task.params.commit_deadline)
+    Participant(client, outsider).open_panel(task.task_id)
     assert alice.reveal(task.task_id) == 0

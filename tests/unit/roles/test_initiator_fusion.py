@@ -13,8 +13,8 @@ from eth_utils import to_checksum_address
 
 from content import LocalStore
 from learning_market.checks import PreflightRefusal, Reason
-from learning_market.market import Submission, TaskView
-from learning_market.phases import Phase, TaskParams
+from learning_market.market import Settlement, Submission, TaskView
+from learning_market.phases import Basis, Phase, TaskParams
 from learning_market.roles.initiator import FUSION_NAMES, Initiator, fusion_plan
 from ml import (
     FUSIONS,
@@ -53,8 +53,10 @@ class FinalizedTask:
         return 10**9
 
     def task(self, task_id: int) -> TaskView:
-        params = TaskParams(self.spec_digest, bytes(32), 1, 2, 3, 4, 5, 10**16, 2 * 10**16, 4, 3, 1_000, 1_000, 300)
-        return TaskView(params, BOSS, Phase.FINALIZED, 10**18, 4, 4, 3, bytes(32), bytes(32), 0, 0)
+        params = TaskParams(self.spec_digest, bytes(32), 1, 2, 3, 4, 5, 6, 10**16, 4, 3, 1_000, 1_000, 300, 4, 1)
+        settlement = Settlement(0, 0, 1_000, Basis.TEST, 0, 0, 0, 3, 3, 3, 0, 0, 0, False)
+        return TaskView(params, BOSS, Phase.FINALIZED, 10**18, 4, 4, 6, 0b1, True, True, 7, 6, 3, 3, bytes(32),
+                        0, 0, 0, settlement)
 
     def submissions(self, task_id: int) -> list[Submission]:
         return self.submissions_
