@@ -46,14 +46,19 @@ def say(line: str) -> None:
 # ------------------------------------------------------------------ shared options
 
 
-def loop_options(grace: int) -> Decorator:
-    """How long the agent runs and how it paces itself."""
+def loop_options(grace: int, unjoined: bool = False) -> Decorator:
+    """How long the agent runs and how it paces itself (`unjoined`: a role drawn into tasks, whose --tasks
+    counts the tasks whose panel was drawn without it too)."""
+    tasks_help = (
+        "Stop once this many tasks are settled, or drawn without it [default: run until stopped]."
+        if unjoined
+        else "Stop once this many tasks it took part in are settled [default: run until stopped]."
+    )
 
     def decorate(function: Callable) -> Callable:
         for option in reversed([
             click.option("--name", default=None, help="The agent's name in its log [default: role and address]."),
-            click.option("--tasks", type=click.IntRange(min=1), default=None,
-                         help="Stop once this many tasks it took part in are settled [default: run until stopped]."),
+            click.option("--tasks", type=click.IntRange(min=1), default=None, help=tasks_help),
             click.option("--from-block", type=click.IntRange(min=0), default=0, show_default=True,
                          help="Read the market's events from this block (the first run; later runs resume)."),
             click.option("--poll", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
@@ -103,7 +108,10 @@ def _role(kind: type[Participant], market: MarketClient, account: Any, options: 
     )
 
 
-def start(kind: str, role: Participant, policy: Policy, options: dict[str, Any], tasks: int | None = None) -> None:
+def start(
+    kind: str, role: Participant, policy: Policy, options: dict[str, Any], tasks: int | None = None,
+    count_unjoined: bool = False,
+) -> None:
     """Builds the agent (its progress under the keyring) and runs it until its work is done or it is stopped."""
     market = role.market
     keyring = role.keyring or Keyring()
@@ -111,7 +119,7 @@ def start(kind: str, role: Participant, policy: Policy, options: dict[str, Any],
     path = keyring.market_dir(market.chain_id, market.address) / "agents" / f"{role.address}-{kind}.json"
     agent = Agent(
         name or f"{kind}-{role.address[2:8].lower()}", role, policy, Progress.load(path), say, grace,
-        wanted if wanted is not None else tasks, from_block,
+        wanted if wanted is not None else tasks, from_block, count_unjoined=count_unjoined,
     )
     say(f"{agent.name} ({role.address}) acts in the market at {market.address} on chain {market.chain_id}"
         + (f", for {agent.tasks} task(s)" if agent.tasks else ", until stopped"))
@@ -151,22 +159,23 @@ def add_agent_commands(group: click.Group, front: Front) -> None:
             role = _role(Contributor, market, account, options, data=data, training=training)
             start("contributor", role, policy, options)
 
-    @command(group, "verifier", short_help="A verifier that joins, scores and reveals by itself")
+    @command(group, "verifier", short_help="A pool member that registers once, and scores wherever it is drawn")
     @front.options
     @click.option("--zero-missing", is_flag=True, help="Score 0 for a model the store cannot fetch.")
-    @policy_options
     @store_options
-    @loop_options(DEFAULT_GRACE)
+    @loop_options(DEFAULT_GRACE, unjoined=True)
     def verifier(**options: Any) -> None:
-        """Joins every task its policy takes, scores every model on the revealed test set, commits and reveals
-        the scores, claims; finalizes too if no keeper does within --grace."""
+        """Registers in the market's verifier pool with the bond (once: a registered account is not
+        registered again); in every task whose panel draws it, scores the starting model and every model on
+        the test shards (on the audit shards if the test set is withheld), commits and reveals the verdict
+        and scores, claims its fee; finalizes too if no keeper does within --grace."""
         from learning_market.roles.verifier import Verifier
 
         with explained():
             market, account = front.open(options, True)
-            policy = _policy(options)
-            role = _role(Verifier, market, account, options, missing_as_zero=options.pop("zero_missing"))
-            start("verifier", role, policy, options)
+            role = _role(Verifier, market, account, options, missing_as_zero=options.pop("zero_missing"),
+                         join_pool=True)
+            start("verifier", role, Policy(), options, count_unjoined=True)
 
     @command(group, "initiator", short_help="An initiator running a campaign of rounds by itself")
     @front.options
@@ -198,8 +207,9 @@ def add_agent_commands(group: click.Group, front: Front) -> None:
     @publish_option
     @loop_options(DEFAULT_GRACE)
     def initiator(**options: Any) -> None:
-        """Creates round after round (one per --test-set, each from the last fused model), reveals each
-        test set in its window, finalizes, fuses and publishes the paid models, claims; then stops."""
+        """Creates round after round (one per --test-set, each from the last fused model, the test set cut
+        into --test-shards shards), draws and reveals each round's audit at once, reveals the rest of the test
+        set after the models, finalizes, fuses and publishes the paid models, claims; then stops."""
         from learning_market.roles.campaign import Campaign
         from learning_market.roles.files import load_dataset_file, load_spec_file, with_initial_model
         from learning_market.roles.initiator import Initiator
@@ -231,13 +241,14 @@ def add_agent_commands(group: click.Group, front: Front) -> None:
             role.campaign = Campaign(spec, tests, terms, options.pop("start_margin"), options["from_block"])
             start("initiator", role, Policy(), options, tasks=len(tests))
 
-    @command(group, "keeper", short_help="A keeper: what any address may do (finalize), in every task")
+    @command(group, "keeper", short_help="A keeper: what any address may do (draws, finalize), in every task")
     @front.options
     @keyring_option
     @loop_options(0)
     def keeper(**options: Any) -> None:
-        """Finalizes every task whose scores are all in, as soon as it may (anyone may); costs gas, earns
-        nothing, and keeps the market moving."""
+        """In every task, as soon as it may (anyone may): draws the audit, requests the panel after the commit
+        deadline and draws it once its seed block is mined (requesting it again if the seed's hash expired),
+        and finalizes; costs gas, earns nothing, and keeps the market moving."""
         with explained():
             market, account = front.open(options, True)
             role = Participant(market, account, keyring=Keyring(options.pop("keyring_dir")), log=say)

@@ -136,6 +136,8 @@ class Initiator(Participant):
         "publish_fused", "claim",
     )
     MANUAL_STEPS: ClassVar[tuple[str, ...]] = ("cancel",)
+    # its own audit is its to draw at once (and reveal with it), not left to keepers
+    ANYONE_STEPS: ClassVar[tuple[str, ...]] = ("request_panel", "draw_panel", "finalize")
 
     # ------------------------------------------------------------------ what an agent asks
     def takes_part(self, task_id: int) -> bool:

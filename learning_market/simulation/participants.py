@@ -142,6 +142,8 @@ class Copier(Contributor):
         require_role(market, state, self.address, Role.CONTRIBUTOR, "revealing a model")
         if any(s.contributor == self.address for s in market.submissions(task_id)):
             raise PreflightRefusal(Reason.ALREADY_REVEALED, f"{self.address} has already revealed in task {task_id}.")
+        if not state.panel_drawn:
+            raise PreflightRefusal(Reason.TOO_EARLY, f"the panel of task {task_id} is not drawn yet.")
         return self.victim_secret(task_id), b""
 
     def reveal(self, task_id: int) -> int:
@@ -152,14 +154,14 @@ class Copier(Contributor):
 
 @dataclass
 class DishonestVerifier(Verifier):
-    """Commits made-up scores instead of its own."""
+    """Commits made-up scores (the starting model's and every submission's) instead of its own."""
 
     seed: int = 0
 
     def act(self, task_id: int, step: str) -> str | None:
         if step == "commit_scores":
             rng = random.Random(self.seed)
-            made_up = [rng.randrange(0, BPS + 1) for _ in self.market.submissions(task_id)]
+            made_up = [rng.randrange(0, BPS + 1) for _ in range(len(self.market.submissions(task_id)) + 1)]
             self.commit_scores(task_id, made_up)
             return "made-up scores " + ", ".join(f"{s / 100:.2f}%" for s in made_up)
         return super().act(task_id, step)
@@ -181,7 +183,7 @@ class RecordingInitiator(Initiator):
 
 @dataclass
 class LazyInitiator(RecordingInitiator):
-    """Never reveals its test set."""
+    """Withholds its test set: reveals the audit shards, never the rest."""
 
     MANUAL_STEPS: ClassVar[tuple[str, ...]] = ("cancel", "reveal_test_set")
 

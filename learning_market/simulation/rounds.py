@@ -447,10 +447,14 @@ def _contributors(
     return contributors
 
 
+IDLE_BLOCKS = 3  # blocks mined while no agent acts before the clock moves: a draw waits for its seed's successor
+
+
 def drive(agents: Sequence[Agent], market: MarketClient, between: Any = None) -> None:
-    """Every agent ticks in turn until all are done. When none acted, one block is mined (a step waiting
-    for a block); when still none acts, the chain's clock moves past the next deadline any agent waits
-    for. `between` is called after every agent's tick (the round announcements)."""
+    """Every agent ticks in turn until all are done. When none acted, a block is mined (a step waiting
+    for a block: a draw needs the block after its seed block), up to `IDLE_BLOCKS` times; when still none
+    acts, the chain's clock moves past the next deadline any agent waits for. `between` is called after
+    every agent's tick (the round announcements)."""
     idle = 0
     while not all(agent.done for agent in agents):
         acted = False
@@ -460,9 +464,9 @@ def drive(agents: Sequence[Agent], market: MarketClient, between: Any = None) ->
                 between()
         if acted:
             idle = 0
-        elif idle == 0:
+        elif idle < IDLE_BLOCKS:
             market.mine()
-            idle = 1
+            idle += 1
         else:
             deadline = min((d for a in agents if (d := a.next_deadline()) is not None), default=None)
             if deadline is None:
@@ -515,7 +519,7 @@ def _report(
             else None
         )
         got = paid.get(c.address, 0)
-        stake_back = params.contributor_stake if submission is not None and got else 0
+        stake_back = min(got, params.contributor_stake)  # a contributor's claim is its stake, then its reward
         own = revealed.get(c.address)
         claim = own.privacy if own is not None else None
         contributor_rows.append(

@@ -220,11 +220,12 @@ def test_agents__one_process_each_two_killed_and_restarted__the_round_settles_to
         return rpc.nonces(dev_account(account).address)[0]
 
     initiator_claims = 1 if expected[dev_account(INITIATOR).address] else 0  # its refund is rounding dust, or 0
-    audit_draws = len(rpc.logs("AuditDrawn", 0, head))
-    # create, draw the audit, reveal it, reveal the test set, publish the fused model
-    assert audit_draws == 1 and sent(INITIATOR) == 5 + initiator_claims
+    # the initiator: create, reveal the audit, reveal the test set, publish the fused model; the keeper:
+    # request the panel, draw it, finalize; the audit is drawn once, by whichever of the two came first
+    assert len(rpc.logs("AuditDrawn", 0, head)) == 1
+    assert sent(INITIATOR) - initiator_claims in (4, 5) and sent(KEEPER) in (3, 4)
+    assert sent(INITIATOR) - initiator_claims + sent(KEEPER) == 4 + 3 + 1
     assert [sent(a) for a in CONTRIBUTORS] == [3, 3, 3]  # commit, reveal, claim
     assert [sent(a) for a in VERIFIERS] == [4, 4, 4]  # register in the pool, commit, reveal scores, claim
-    assert sent(KEEPER) == 3  # request the panel, draw it, finalize
     assert " reveal tx " in (tmp_path / "contributor-1.1.log").read_text()  # the restarted one revealed
     assert " reveal_scores tx " in (tmp_path / "verifier-1.1.log").read_text()

@@ -197,25 +197,21 @@ def test_simulation__private_contributor__its_model_files_record_epsilon_compose
     assert report.conserved
 
 
-def test_simulation__same_seed__same_models_and_the_same_payouts_for_the_same_audit(simulate):
+def test_simulation__same_seed__same_models_on_the_same_shards(simulate):
     options = {"rounds": 2, "private": 1, "poisoners": 1, "attack": "scaled_backdoor"}
 
     first, second = simulate(**options), simulate(**options)
 
-    def models(report: SimulationReport) -> list[Any]:
-        return [[(c.local_accuracy_bps, c.test_accuracy_bps) for c in r.contributors] for r in report.rounds]
-
-    def payouts(round_: Any) -> Any:
-        contributors = [(c.reward, c.stake_back, c.median_score) for c in round_.contributors]
-        return contributors, [v.fee for v in round_.verifiers]
+    def models(round_: Any) -> list[Any]:
+        return [(c.local_accuracy_bps, c.test_accuracy_bps, c.attack_success_bps) for c in round_.contributors]
 
     assert first.market != second.market
-    # the first round trains from the same initial model on the same shards: the same models
-    assert models(first)[0] == models(second)[0]
-    # the audit is drawn from a block hash: the panel scores on the same shards only when the draws agree
-    one, other = first.rounds[0], second.rounds[0]
-    assert payouts(one) == payouts(other) or one.audit_shards != other.audit_shards
-    assert all(c.reward > 0 for c in first.rounds[1].contributors if c.behaviour == "honest")
+    # The first round trains from the same initial model on the same shards: the same models, as accurate on
+    # the round's whole test set. (Payouts follow the panel's scores on the test shards, which an audit drawn
+    # from a block hash and a random cut of the test set into shards choose afresh in every run.)
+    assert models(first.rounds[0]) == models(second.rounds[0])
+    assert all(c.reward > 0 for c in first.rounds[0].contributors if c.behaviour == "honest")
+    assert first.conserved and second.conserved
 
 
 def test_simulation__mnist1d__the_recipes_sizes_and_its_cnn(simulate, project):
