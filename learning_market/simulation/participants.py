@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from learning_market.checks import PreflightRefusal, Reason, require_joinable, require_phase, require_role
 from learning_market.keyring import KeyringError, ModelSecret, TrainedModel
 from learning_market.phases import BPS, Phase, Role
-from learning_market.roles.contributor import CommitPlan, Contributor
+from learning_market.roles.contributor import AuditPolicy, CommitPlan, Contributor
 from learning_market.roles.files import fetch_model, fetch_spec
 from learning_market.roles.initiator import FusedModel, Initiator
 from learning_market.roles.verifier import Verifier
@@ -83,6 +83,8 @@ class Poisoner(Trainer):
     (`attack.poisons_updates`), submits its update from the task's initial model scaled by `attack.scale`."""
 
     attack: Attack | None = None
+    # it stakes whatever the audit says: its own poisoned model disagrees with honest labels by design
+    audit_policy: AuditPolicy = field(default_factory=lambda: AuditPolicy(BPS, BPS))
 
     def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
         assert self.attack is not None, "a poisoner needs an attack"

@@ -360,7 +360,9 @@ def run_simulation(
     say = log if actions else _quiet
     start = campaign.from_block
     agents = [Agent("initiator", initiator, say=say, grace=0, tasks=config.rounds, from_block=start)] + [
-        Agent(c.name, c.role, say=say, grace=None, tasks=config.rounds, from_block=start) for c in contributors
+        # a contributor whose audit check refuses a round's task has still seen that round through
+        Agent(c.name, c.role, say=say, grace=None, tasks=config.rounds, from_block=start, count_unjoined=True)
+        for c in contributors
     ] + [
         Agent(v.name, v.role, say=say, grace=None, tasks=config.rounds, from_block=start, count_unjoined=True)
         for v in verifiers

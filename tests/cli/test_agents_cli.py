@@ -33,11 +33,25 @@ def light(chain):
     return invoke
 
 
-def test_deploy__dev_account__a_market_with_its_minimum_window(light, chain, project):
-    output = succeeded(light("deploy", "--dev-account", 0, "--min-window", 30))
+def test_deploy__dev_account__a_market_and_its_pool_with_their_terms(light, chain, project):
+    output = succeeded(light("deploy", "--dev-account", 0, "--min-window", 30, "--verifier-bond", "2 ether",
+                             "--slash-amount", "0.5 ether", "--unbonding-period", 600, "--forfeit-bps", 100))
 
-    address = output.split("market address: ")[1].strip()
-    assert project.LearningMarket.at(address).minWindow() == 30
+    address = output.split("market address: ")[1].split()[0]
+    market = project.LearningMarket.at(address)
+    pool = project.VerifierPool.at(market.verifierPool())
+    assert (market.minWindow(), market.forfeitBps()) == (30, 100)
+    assert (pool.verifierBond(), pool.slashAmount(), pool.unbondingPeriod()) == (2 * 10**18, 5 * 10**17, 600)
+    assert f"verifier pool: {pool.address}" in output
+
+
+def test_deploy__slash_above_the_bond__one_sentence(light):
+    sentence = refused(light("deploy", "--dev-account", 0, "--verifier-bond", "1 ether", "--slash-amount", "2 ether"))
+
+    assert sentence == (
+        "The slash amount (2,000,000,000,000,000,000 wei) must be more than 0 and at most the bond "
+        "(1,000,000,000,000,000,000 wei): lower --slash-amount or raise --verifier-bond."
+    )
 
 
 def test_tasks__an_open_task__its_terms_and_every_window_in_local_time(light, market, create_task):
@@ -45,9 +59,9 @@ def test_tasks__an_open_task__its_terms_and_every_window_in_local_time(light, ma
 
     output = succeeded(light("tasks", "--market", market.address))
 
-    assert f"Task {task.task_id}: Commit until " in output
+    assert f"Task {task.task_id}: Audit until " in output
     assert "  reward 1 ETH (1,000,000,000,000,000,000 wei)" in output
-    assert "  stakes: contributor 0.01 ETH (10,000,000,000,000,000 wei), verifier 0.02 ETH" in output
+    assert "  stake: contributor 0.01 ETH (10,000,000,000,000,000 wei); a panel of 3 drawn from the pool" in output
     assert output.count("    score reveal: ") == output.count("Task ")
     assert "(times are local, " in output
 
@@ -180,7 +194,7 @@ def test_ape_agent__keeper_with_an_ape_account__finishes_a_settled_task(ape_run,
 def test_ape_tasks__lists_the_open_task(ape_run, market, create_task):
     task = create_task()
 
-    assert f"Task {task.task_id}: Commit until " in succeeded(ape_run("tasks", "--market", market.address))
+    assert f"Task {task.task_id}: Audit until " in succeeded(ape_run("tasks", "--market", market.address))
 
 
 def test_ape_data__build(ape_run, tmp_path):
@@ -211,5 +225,5 @@ def test_inspect__a_task__its_figures_and_no_fused_model_yet(light, market, crea
 
     output = succeeded(light("inspect", "--market", market.address, "--task", task.task_id))
 
-    assert output.startswith(f"Task {task.task_id} in market {market.address}\n  phase:          Commit, until ")
+    assert output.startswith(f"Task {task.task_id} in market {market.address}\n  phase:          Audit, until ")
     assert "  fused model:    not published\n" in output and "fused accuracy" not in output

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ARCHITECTURE = {"name": "mlp", "input_shape": [1, 8, 8], "num_classes": 10, "hidden_sizes": [8]}
 SPEC = TaskSpec(input_shape=(1, 8, 8), num_classes=10, architecture=ARCHITECTURE, training=TrainConfig(epochs=1))
-TERMS = TaskTerms(max_contributors=4, max_verifiers=3, window=120)
+TERMS = TaskTerms(max_contributors=4, window=120)
 
 
 class Crash(BaseException):  # noqa: N818 - a kill -9, as far as the code under test can tell
@@ -69,7 +69,9 @@ def agent(client, store, shard, tmp_path, task):
     """An agent for an account; `fresh=True` is the same agent after a restart: new objects, same keyring
     and progress file, same log."""
     lines: list[str] = []
-    start_block = client.block_number() - 1
+    head = client.block_number()
+    # the task's creation block (creating it drew and revealed its audit in the blocks after)
+    start_block = next(a.block for a in client.tasks_announced(0, head) if a.task_id == task.task_id)
 
     def make(account: Any, role: type[Participant] = Contributor, node: Any = None, **options: Any) -> Agent:
         market = client if node is None else MarketClient(node)
@@ -83,6 +85,15 @@ def agent(client, store, shard, tmp_path, task):
 
     make.lines = lines  # type: ignore[attr-defined]
     return make
+
+
+def _draw_the_panel(client: MarketClient, task_id: int, keeper: Any) -> None:
+    """What a keeper does once the commit deadline has passed: requests the panel, then draws it from the
+    session's pool once the seed block's successor is mined."""
+    anyone = Participant(client, keeper)
+    anyone.request_panel(task_id)
+    client.mine(), client.mine()
+    anyone.draw_panel(task_id)
 
 
 def _commitments(market, chain, task_id: int, contributor: str) -> list[bytes]:
@@ -148,13 +159,16 @@ def test_commit__killed_after_sending_before_it_is_mined__restart_waits_and_send
     assert again.role.due(task.task_id)["commit"].reason.done
 
 
-def test_restart__progress_file_lost__the_chain_and_keyring_are_enough(agent, client, task, contributors, tmp_path):
+def test_restart__progress_file_lost__the_chain_and_keyring_are_enough(
+    agent, client, task, contributors, outsider, tmp_path
+):
     first = agent(contributors[0])
     first.tick(), first.tick()  # train, commit
     first.progress.path.unlink()
 
     again = agent(contributors[0])
     client.advance_past(task.params.commit_deadline)
+    _draw_the_panel(client, task.task_id, outsider)
     again.tick()
 
     assert [(r.step, r.kind) for r in again.records] == [("reveal", "acted")]
@@ -198,12 +212,13 @@ def test_policy__reward_below_the_minimum__declined_once_in_a_sentence_and_nothi
 
 
 def test_reveal__agent_away_through_the_whole_window__says_in_a_sentence_that_it_missed_it(
-    agent, client, task, contributors
+    agent, client, task, contributors, outsider
 ):
     me, other = agent(contributors[0]), agent(contributors[1])
     for _ in range(3):
         me.tick(), other.tick()  # train, commit, nothing due
     client.advance_past(task.params.commit_deadline)
+    _draw_the_panel(client, task.task_id, outsider)
     other.tick()  # the other one reveals
     client.advance_past(task.params.reveal_deadline)
     now = client.now()
@@ -267,9 +282,9 @@ def test_joins__no_more_tasks_than_it_was_to_take(agent, client, store, initiato
 
 
 @pytest.fixture
-def finalizing(create_task, contributors, verifiers):
+def finalizing(create_task, contributors):
     task = create_task()
-    play(Round(task, contributors=[contributors[1]], verifiers=[verifiers[0]], scores={verifiers[0]: [5000]}))
+    play(Round(task, contributors=[contributors[1]], scores=[[1_000, 5_000]] * 3))  # a panel of three
     move_past(task, "scoreReveal")
     return task
 
@@ -350,3 +365,27 @@ def test_watch__a_role_that_may_be_given_a_part_later__keeps_watching_the_task(a
     assert drawable.progress.tasks[task.task_id].state == "watching"
     assert bystander.progress.tasks[task.task_id].state == "finished"
     assert drawable.records == bystander.records == []
+
+
+def test_verifier__registers_once_then_counts_a_task_settled_without_it(agent, client, task, accounts, chain):
+    # Prepare: a newcomer to the pool, with a verifier agent for one task
+    from learning_market.roles.verifier import Verifier
+
+    newcomer = accounts.generate_test_account()
+    chain.provider.set_balance(newcomer.address, 10**18)
+    me = agent(newcomer, role=Verifier, count_unjoined=True, tasks=1)
+    me.role.join_pool = True
+
+    # Execute: it registers (a market step) and watches the task, which may yet draw it; nobody commits,
+    # so the task ends unfulfilled without a panel
+    me.tick(), me.tick()
+    watching = me.progress.tasks[task.task_id].state
+    client.advance_past(task.params.reveal_deadline)
+    me.tick()
+
+    # Assert: one registration; the task counts once it settled without it, and the agent is done
+    assert [(r.task_id, r.step) for r in me.records if r.kind == "acted"] == [(None, "register")]
+    assert client.pool_member(newcomer.address).bond == client.verifier_bond and newcomer.nonce == 1
+    assert watching == "watching" and client.phase(task.task_id).name == "UNFULFILLED"
+    memory = me.progress.tasks[task.task_id]
+    assert (memory.state, memory.took_part, me.done) == ("finished", False, True)

@@ -30,30 +30,27 @@ def test_rpc_node__views__the_same_as_through_ape(light, market, chain, create_t
     assert [a.task_id for a in light.tasks_announced(0, light.block_number())][-1] == task.task_id
 
 
-def test_rpc_node__action__signed_locally_sent_and_mined(light, create_task, verifiers):
-    task = create_task()
-    me = dev_account(10)
-    assert me.address == verifiers[0].address
+def test_rpc_node__pool_action__signed_locally_sent_and_mined(light, outsider):
+    me = dev_account(15)
+    assert me.address == outsider.address
 
-    light.join_as_verifier(task.task_id, task.params["verifierStake"], sender=me)
+    light.register(sender=me)
 
     (sent,) = light.sent
-    assert sent.action == "joinAsVerifier" and sent.gas > 0 and sent.tx_hash.startswith("0x")
-    assert light.role(task.task_id, me.address).name == "VERIFIER"
+    assert sent.action == "register" and sent.gas > 0 and sent.tx_hash.startswith("0x")
+    assert light.pool_member(me.address).bond == light.verifier_bond
     assert light.waiting_transactions(me.address) == 0
 
 
-def test_rpc_node__refused_action__named_by_its_custom_error_and_nothing_sent(light, create_task, verifiers):
-    task = create_task()
+def test_rpc_node__refused_action__named_by_its_custom_error_and_nothing_sent(light, verifiers):
     me = dev_account(10)
+    assert me.address == verifiers[0].address  # a member of the session's pool
     before = light.node.nonces(me.address)
 
     with pytest.raises(MarketRefusal) as refusal:
-        light.join_as_verifier(task.task_id, 1, sender=me)
+        light.register(sender=me)
 
-    assert (refusal.value.error, refusal.value.inputs) == (
-        "WrongStake", {"sent": 1, "required": task.params["verifierStake"]}
-    )
+    assert (refusal.value.error, refusal.value.inputs) == ("AlreadyRegistered", {"account": me.address})
     assert light.node.nonces(me.address) == before and light.sent == []
 
 
