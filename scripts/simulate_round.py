@@ -63,6 +63,12 @@ COUNT = click.IntRange(min=0)
 @click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), default=DEFAULTS.epsilon, show_default=True,
               help="The private contributors' epsilon per round (delta 1e-5).")
 @click.option("--dishonest-verifiers", type=COUNT, default=0, help="Verifiers that report made-up scores.")
+@click.option("--seat-squatters", type=COUNT, default=0, help="Pool members (of --verifiers) that never score.")
+@click.option("--sybil-seats", type=COUNT, default=0,
+              help="Pool seats of the initiator's (beyond --verifiers, under a third of the bonds) that, in its "
+                   "tasks, score the start perfect and every model 0.")
+@click.option("--mislabelling-initiator", is_flag=True,
+              help="The initiator's test sets have their labels shifted by one class (its audit shows it).")
 @click.option("--lazy-initiator", is_flag=True,
               help="The initiator withholds the test set (reveals only the audit): the panel scores on the audit.")
 @click.option("--market", "market_address", type=ADDRESS, default=None, help="Use the market at this address.")
@@ -90,6 +96,9 @@ def cli(
     private: int,
     epsilon: float,
     dishonest_verifiers: int,
+    seat_squatters: int,
+    sybil_seats: int,
+    mislabelling_initiator: bool,
     lazy_initiator: bool,
     market_address: str | None,
     store: Path | None,
@@ -122,12 +131,15 @@ def cli(
             private=private,
             epsilon=epsilon,
             dishonest_verifiers=dishonest_verifiers,
+            seat_squatters=seat_squatters,
+            sybil_seats=sybil_seats,
+            mislabelling_initiator=mislabelling_initiator,
             lazy_initiator=lazy_initiator,
         )
     except ValueError as error:
         raise click.BadArgumentUsage(str(error)) from error
 
-    participants = local_accounts(accounts.test_accounts, chain, 1 + contributors + verifiers)
+    participants = local_accounts(accounts.test_accounts, chain, 1 + contributors + verifiers + sybil_seats)
     if market_address:
         with explained():
             connect(market_address)

@@ -46,6 +46,8 @@ class ContributorBehaviour(StrEnum):
 class VerifierBehaviour(StrEnum):
     HONEST = "honest"
     DISHONEST = "dishonest"  # reports made-up scores
+    SYBIL = "sybil"  # a seat of the initiator's: in its tasks, scores the start perfect and every model 0
+    SQUATTER = "squatter"  # holds a seat and never scores
 
 
 @dataclass
@@ -167,6 +169,29 @@ class DishonestVerifier(Verifier):
             self.commit_scores(task_id, made_up)
             return "made-up scores " + ", ".join(f"{s / 100:.2f}%" for s in made_up)
         return super().act(task_id, step)
+
+
+@dataclass
+class SybilVerifier(Verifier):
+    """A pool seat the initiator holds under another address: in the tasks of `owner`, it commits the starting
+    model's score as perfect and every submission's as 0, so that no model beats the baseline and the reward
+    would go back to the initiator with the models; in other tasks it scores honestly."""
+
+    owner: str = ""
+
+    def act(self, task_id: int, step: str) -> str | None:
+        if step == "commit_scores" and self.state(task_id).initiator == self.owner:
+            denial = [BPS] + [0] * len(self.market.submissions(task_id))
+            self.commit_scores(task_id, denial)
+            return "scores for its owner: the start 100.00%, every model 0.00%"
+        return super().act(task_id, step)
+
+
+@dataclass
+class SeatSquatter(Verifier):
+    """Holds a seat in the pool and never scores: its scores are a person's to send, and nobody sends them."""
+
+    MANUAL_STEPS: ClassVar[tuple[str, ...]] = ("commit_scores", "reveal_scores")
 
 
 @dataclass

@@ -74,8 +74,8 @@ def format_round(report: RoundReport) -> str:
             verifiers,
             "",
             _verdict_line(report),
-            f"initiator refund: {_eth(report.initiator_refund)} ETH; slashed into the task: {_eth(report.slashed)} "
-            f"ETH; burned: {_eth(report.burned)} ETH",
+            f"initiator refund: {_eth(report.initiator_refund)} ETH (its net: {report.initiator_net:,} wei); slashed "
+            f"into the task: {_eth(report.slashed)} ETH; burned: {_eth(report.burned)} ETH",
             _fused_line(report),
             f"conservation [{check}]: paid in {report.deposited:,} wei = paid out {report.paid_out:,} wei + burned "
             f"{report.burned:,} wei",

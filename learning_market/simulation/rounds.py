@@ -15,7 +15,7 @@ from learning_market.agents.agent import Agent
 from learning_market.keyring import Keyring
 from learning_market.market import MarketClient
 from learning_market.nodes import ApeNode
-from learning_market.phases import Phase
+from learning_market.phases import Phase, Role
 from learning_market.roles.anyone import Log
 from learning_market.roles.campaign import Campaign
 from learning_market.roles.contributor import Contributor
@@ -30,8 +30,10 @@ from learning_market.simulation.participants import (
     Poisoner,
     PrivateTrainer,
     RecordingInitiator,
+    SeatSquatter,
     SimulatedContributor,
     SimulatedVerifier,
+    SybilVerifier,
     Trainer,
     VerifierBehaviour,
 )
@@ -96,7 +98,10 @@ class SimulationConfig:
     private: int = 0  # honest contributors who train with differential privacy
     epsilon: float = 3.0  # their target epsilon per round (delta 1e-5)
     dishonest_verifiers: int = 0
-    lazy_initiator: bool = False
+    seat_squatters: int = 0  # pool members that never score
+    sybil_seats: int = 0  # pool seats of the initiator's, on top of `verifiers`, that deny payment in its tasks
+    lazy_initiator: bool = False  # withholds the test set (reveals only its audit)
+    mislabelling_initiator: bool = False  # its test sets' labels are shifted by one class
     terms: TaskTerms = TaskTerms()
 
     def __post_init__(self) -> None:
@@ -115,13 +120,22 @@ class SimulationConfig:
             raise ValueError(
                 f"{self.private} private contributors but only {self.contributors - adversaries} honest ones"
             )
-        if self.dishonest_verifiers > self.verifiers:
-            raise ValueError(f"{self.dishonest_verifiers} dishonest verifiers but only {self.verifiers} verifiers")
-        if self.rounds > 1 and self.verifiers - self.dishonest_verifiers < self.panel_size:
+        slashable = self.dishonest_verifiers + self.seat_squatters
+        if slashable > self.verifiers:
+            raise ValueError(
+                f"{self.dishonest_verifiers} dishonest verifiers and {self.seat_squatters} seat squatters but only "
+                f"{self.verifiers} verifiers"
+            )
+        if self.rounds > 1 and self.verifiers - slashable < self.panel_size:
             # a slashed member is never drawn again (until it exits and registers anew)
             raise ValueError(
-                f"{self.dishonest_verifiers} dishonest verifiers are slashed out of the pool after a round, which "
-                f"leaves {self.verifiers - self.dishonest_verifiers} for a panel of {self.panel_size}"
+                f"{slashable} dishonest verifiers or seat squatters are slashed out of the pool after a round, which "
+                f"leaves {self.verifiers - slashable} for a panel of {self.panel_size}"
+            )
+        if self.sybil_seats and 3 * self.sybil_seats >= self.verifiers + self.sybil_seats:
+            raise ValueError(
+                f"{self.sybil_seats} sybil seats of {self.verifiers + self.sybil_seats} hold a third of the pool's "
+                "bonds or more: the simulation shows an initiator below a third"
             )
         if self.dataset not in dataset_names():
             raise ValueError(f"unknown dataset {self.dataset!r}: use one of {', '.join(dataset_names())}")
@@ -189,6 +203,7 @@ class RoundReport:
     slashed: int  # taken from the panel's bonds, paid into this task
     burned: int  # wei of this task that stay burned in the market
     initiator_refund: int
+    initiator_net: int  # refund - reward, plus its sybil seats' fees less their slashes
     test_examples: int  # the round's own test set, fresh each round
     best_single: str | None  # the contributor whose revealed model is most accurate on it
     best_single_bps: int | None
@@ -274,6 +289,21 @@ def _attack(config: SimulationConfig, train: Dataset) -> Attack:
     return Attack(kind, fraction=fraction, source=3, target=8, trigger=trigger, scale=scale)
 
 
+def mislabelled(test_set: Dataset) -> Dataset:
+    """The test set with every label shifted by one class: what a mislabelling initiator commits to."""
+    return Dataset(test_set.x, (test_set.y + 1) % test_set.num_classes, test_set.num_classes)
+
+
+def _verifier_behaviours(config: SimulationConfig) -> list[VerifierBehaviour]:
+    honest = config.verifiers - config.dishonest_verifiers - config.seat_squatters
+    return (
+        [VerifierBehaviour.HONEST] * honest
+        + [VerifierBehaviour.DISHONEST] * config.dishonest_verifiers
+        + [VerifierBehaviour.SQUATTER] * config.seat_squatters
+        + [VerifierBehaviour.SYBIL] * config.sybil_seats
+    )
+
+
 def _behaviours(config: SimulationConfig) -> list[ContributorBehaviour]:
     honest = config.contributors - config.free_riders - config.copiers - config.poisoners
     return (
@@ -305,7 +335,7 @@ def run_simulation(
     Everyone shares `store` (a stand-in for IPFS); each participant keeps its secrets in its own keyring
     under `keyrings`. `log` gets a line per round and, with `actions`, a line per agent action.
     """
-    needed = 1 + config.contributors + config.verifiers
+    needed = 1 + config.contributors + config.verifiers + config.sybil_seats
     if len(accounts) < needed:
         raise ValueError(f"the simulation needs {needed} accounts, the network offers {len(accounts)}")
     market = MarketClient(ApeNode(contract, chain))
@@ -334,22 +364,26 @@ def run_simulation(
         panel_size=config.panel_size,
     )
     shared = {"store": store, "allow_private_uri": True}  # the store is everyone's: its paths may go on chain
-    campaign = Campaign(spec, data.tests, terms, start_margin=0, from_block=market.block_number())
+    tests = [mislabelled(t) for t in data.tests] if config.mislabelling_initiator else data.tests
+    campaign = Campaign(spec, tests, terms, start_margin=0, from_block=market.block_number())
     initiator = (LazyInitiator if config.lazy_initiator else RecordingInitiator)(
         market, accounts[0], keyring=keyring("initiator"), fusion=config.fusion, validation=data.validation,
         campaign=campaign, **shared,
     )
     contributors = _contributors(config, market, accounts, data, keyring, shared)
-    dishonest = set(range(config.verifiers - config.dishonest_verifiers, config.verifiers))
     verifiers = []
-    for j in range(config.verifiers):
+    for j, behaviour in enumerate(_verifier_behaviours(config)):
         account, name = accounts[1 + config.contributors + j], f"verifier-{j + 1}"
-        role = (
-            DishonestVerifier(market, account, keyring=keyring(name), seed=config.seed + 100 + j, **shared)
-            if j in dishonest
-            else Verifier(market, account, keyring=keyring(name), **shared)
-        )
-        behaviour = VerifierBehaviour.DISHONEST if j in dishonest else VerifierBehaviour.HONEST
+        common = {"keyring": keyring(name), **shared}
+        role: Verifier
+        if behaviour is VerifierBehaviour.DISHONEST:
+            role = DishonestVerifier(market, account, seed=config.seed + 100 + j, **common)
+        elif behaviour is VerifierBehaviour.SQUATTER:
+            role = SeatSquatter(market, account, **common)
+        elif behaviour is VerifierBehaviour.SYBIL:
+            role = SybilVerifier(market, account, owner=initiator.address, **common)
+        else:
+            role = Verifier(market, account, **common)
         verifiers.append(SimulatedVerifier(name, role, behaviour))
     for v in verifiers:  # bonded once, before any task: a member is drawn only for panels requested later
         if not market.pool_member(v.address).registered:
@@ -535,7 +569,10 @@ def _report(
                 median_score=submission.median_score if submission is not None and phase == Phase.FINALIZED else None,
                 reward=got - stake_back,
                 stake_back=stake_back,
-                refusal=refusals.get(c.name),
+                refusal=refusals.get(c.name) or (
+                    "its audit check refused to stake" if trained is not None and submission is None
+                    and market.role(task_id, c.address) != Role.CONTRIBUTOR else None
+                ),
                 attack_success_bps=attack_success_bps(own.module, test_set, attack)
                 if own is not None and attack is not None
                 else None,
@@ -592,6 +629,9 @@ def _report(
         slashed=settlement.slashed,
         burned=task.burned,
         initiator_refund=paid.get(initiator.address, 0),
+        initiator_net=paid.get(initiator.address, 0) - task.reward + sum(
+            v.fee - v.slashed for v in verifier_rows if v.behaviour == VerifierBehaviour.SYBIL.value
+        ),
         test_examples=len(test_set),
         best_single=None if best is None else names[best],
         best_single_bps=None if best is None else test_accuracy[best],

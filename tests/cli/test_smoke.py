@@ -40,7 +40,7 @@ def test_simulate_round__every_option__reports_plots_and_conserves(tmp_path, nod
     report, picture = tmp_path / "report.json", tmp_path / "rounds.png"
 
     done = _ape_run(
-        "simulate_round", "--dataset", "digits", "--rounds", 2, "--contributors", 6, "--verifiers", 3, "--split",
+        "simulate_round", "--dataset", "digits", "--rounds", 2, "--contributors", 6, "--verifiers", 4, "--split",
         "size", "--alpha", 1.0, "--fusion", "median+clip", "--architecture", "logistic", "--steps", 20, "--seed", 1,
         "--free-riders", 1, "--copiers", 1, "--poisoners", 1, "--attack", "backdoor", "--private", 1, "--epsilon", 8,
         "--dishonest-verifiers", 1, "--store", tmp_path / "store", "--report", report, "--plot", picture, "--quiet",

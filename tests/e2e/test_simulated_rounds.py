@@ -31,7 +31,7 @@ def simulate(project, accounts, chain, deployer, tmp_path: Path):
             project, deployer, min_window=60, verifier_bond=POOL.verifier_bond, slash_amount=POOL.slash_amount,
             unbonding_period=POOL.unbonding_period,
         ).market
-        participants = local_accounts(accounts, chain, 1 + config.contributors + config.verifiers)
+        participants = local_accounts(accounts, chain, 1 + config.contributors + config.verifiers + config.sybil_seats)
         return run_simulation(
             config, market, chain, participants, LocalStore(tmp_path / "store"), tmp_path / "keyrings",
             log=lambda _: None, actions=False,
@@ -146,6 +146,58 @@ def test_simulation__lazy_initiator__the_panel_scores_on_the_audit_shards_and_pa
     assert report.conserved
 
 
+def test_simulation__seat_squatter__slashed_and_its_slash_paid_to_the_members_who_scored(simulate):
+    report = simulate(verifiers=3, seat_squatters=1)
+
+    (round_,) = report.rounds
+    (squatter,) = _by_behaviour(round_.verifiers, "squatter")
+    # its net: minus the slash (its bond comes back less that when it leaves); no fee, no equal split
+    assert (squatter.drawn, squatter.vote, squatter.fee, squatter.slashed) == (True, None, 0, POOL.slash_amount)
+    assert round_.phase == "Finalized" and not round_.contested
+    fee_pot = FEE + POOL.slash_amount
+    assert all(v.fee == fee_pot // 2 for v in _by_behaviour(round_.verifiers, "honest"))
+    assert round_.burned == fee_pot % 2
+    assert all(c.reward > 0 for c in round_.contributors)
+    assert report.holdings.bonds == 3 * POOL.verifier_bond - POOL.slash_amount
+    assert report.conserved
+
+
+def test_simulation__initiator_with_sybil_seats_under_a_third__gains_nothing_and_loses_their_slashes(simulate):
+    # 2 of 7 seats (under a third of the bonds) can never hold 3 of a panel of 5
+    report = simulate(verifiers=5, sybil_seats=2, panel_size=5)
+
+    (round_,) = report.rounds
+    sybils = _by_behaviour(round_.verifiers, "sybil")
+    drawn = [v for v in sybils if v.drawn]
+    assert all((v.honest, v.fee, v.slashed) == (False, 0, POOL.slash_amount) for v in drawn)
+    assert all((v.fee, v.slashed) == (0, 0) for v in sybils if not v.drawn)
+    assert round_.phase == "Finalized" and not round_.contested and round_.slashed == len(drawn) * POOL.slash_amount
+    assert all(c.reward > 0 for c in round_.contributors)  # the denial did not stop payment
+    honest = [v for v in _by_behaviour(round_.verifiers, "honest") if v.drawn]
+    assert len(honest) == 5 - len(drawn) and all(v.fee == (FEE + round_.slashed) // len(honest) for v in honest)
+    # the initiator's net: the whole reward spent, less only rounding dust back, and its drawn seats' slashes
+    paid = sum(c.reward for c in round_.contributors)
+    dust = TERMS.reward - FEE - paid + (0 if round_.slashed else FEE % len(honest))
+    assert round_.initiator_refund == dust
+    assert round_.initiator_net == dust - TERMS.reward - len(drawn) * POOL.slash_amount
+    assert report.conserved
+
+
+def test_simulation__mislabelling_initiator__nobody_stakes_and_it_loses_the_forfeit(simulate):
+    report = simulate(mislabelling_initiator=True)
+
+    (round_,) = report.rounds
+    forfeit = TERMS.reward * 500 // BPS
+    assert (round_.phase, round_.burned) == ("Unfulfilled", forfeit)
+    assert all(
+        (c.refusal, c.revealed, c.reward, c.stake_back) == ("its audit check refused to stake", False, 0, 0)
+        for c in round_.contributors
+    )
+    assert all((v.drawn, v.fee, v.slashed) == (False, 0, 0) for v in round_.verifiers)
+    assert (round_.initiator_refund, round_.initiator_net) == (TERMS.reward - forfeit, -forfeit)
+    assert report.holdings.total_burned == forfeit and report.conserved
+
+
 def test_simulation__second_round__starts_from_the_published_fused_model(simulate, project):
     report = simulate(rounds=2)
 
@@ -234,7 +286,11 @@ def test_simulation__mnist1d__the_recipes_sizes_and_its_cnn(simulate, project):
         ({"panel_size": 4}, "a panel is odd and at least 3, got 4"),
         ({"verifiers": 2}, "2 verifiers in the pool cannot fill a panel of 3"),
         ({"rounds": 2, "dishonest_verifiers": 1},
-         "1 dishonest verifiers are slashed out of the pool after a round, which leaves 2 for a panel of 3"),
+         "1 dishonest verifiers or seat squatters are slashed out of the pool after a round, which leaves 2 for a "
+         "panel of 3"),
+        ({"verifiers": 4, "sybil_seats": 2},
+         "2 sybil seats of 6 hold a third of the pool's bonds or more: the simulation shows an initiator below a "
+         "third"),
     ],
 )
 def test_simulation_config__bad_settings__one_sentence(overrides, message):
