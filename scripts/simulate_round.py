@@ -56,6 +56,12 @@ COUNT = click.IntRange(min=0)
 @click.option("--free-riders", type=COUNT, default=0, help="Contributors that commit and never reveal.")
 @click.option("--copiers", type=COUNT, default=0, help="Contributors that replay another's commitment and reveal.")
 @click.option("--poisoners", type=COUNT, default=0, help="Contributors that mount --attack.")
+@click.option("--resubmitters", type=COUNT, default=0,
+              help="Contributors that submit the round's starting model, slightly perturbed.")
+@click.option("--duplicators", type=COUNT, default=0,
+              help="Addresses of one owner submitting byte-variants of one model (the first trains it).")
+@click.option("--cross-task-copiers", type=COUNT, default=0,
+              help="Contributors that, from round 2, submit a model revealed in the previous round.")
 @click.option("--attack", type=click.Choice(ATTACKS), default=DEFAULTS.attack, show_default=True,
               help="The poisoners' attack: flipped labels (all, half, or 3 -> 8), a trigger backdoor on half their "
                    "examples, or that backdoor with its update scaled up (model replacement).")
@@ -92,6 +98,9 @@ def cli(
     free_riders: int,
     copiers: int,
     poisoners: int,
+    resubmitters: int,
+    duplicators: int,
+    cross_task_copiers: int,
     attack: str,
     private: int,
     epsilon: float,
@@ -127,6 +136,9 @@ def cli(
             free_riders=free_riders,
             copiers=copiers,
             poisoners=poisoners,
+            resubmitters=resubmitters,
+            duplicators=duplicators,
+            cross_task_copiers=cross_task_copiers,
             attack=attack,
             private=private,
             epsilon=epsilon,

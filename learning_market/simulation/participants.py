@@ -6,13 +6,23 @@ refuse it)."""
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
-from learning_market.checks import PreflightRefusal, Reason, require_joinable, require_phase, require_role
+import torch
+
+from learning_market.checks import (
+    PreflightRefusal,
+    Reason,
+    fetch_verified,
+    require_joinable,
+    require_phase,
+    require_role,
+)
 from learning_market.keyring import KeyringError, ModelSecret, TrainedModel
 from learning_market.phases import BPS, Phase, Role
 from learning_market.roles.contributor import AuditPolicy, CommitPlan, Contributor
@@ -41,6 +51,9 @@ class ContributorBehaviour(StrEnum):
     FREE_RIDER = "free-rider"  # commits (and stakes) but never reveals
     COPIER = "copier"  # replays another's commitment, then that one's reveal
     POISONER = "poisoner"  # mounts an attack (ml.attacks): poisoned data, and for some a scaled update
+    RESUBMITTER = "resubmitter"  # submits the round's starting model, slightly perturbed: no data, no training
+    DUPLICATOR = "duplicator"  # one of k addresses submitting byte-variants of one model (the first trains)
+    CROSS_TASK_COPIER = "cross-task copier"  # submits a model revealed in the previous round's task
 
 
 class VerifierBehaviour(StrEnum):
@@ -98,6 +111,78 @@ class Poisoner(Trainer):
                 initial = fetch_model(store, spec.initial_model, "initial model named by the spec")
                 model = scale_update(model, initial, self.attack.scale)
         return encode_model(model.module, architecture)
+
+
+def perturbed(model: Model, scale: float, seed: int) -> Model:
+    """The model with every parameter moved by Gaussian noise of `scale`: other bytes, the same function."""
+    noisy = copy.deepcopy(model)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for tensor in noisy.module.state_dict().values():
+            if tensor.is_floating_point():
+                tensor.add_(torch.randn(tensor.shape, generator=generator, dtype=tensor.dtype) * scale)
+    return noisy
+
+
+NOISE = 1e-6  # far below any training update: a byte-variant, not a new model
+
+
+@dataclass
+class Resubmitter(Trainer):
+    """Submits the round's starting model (the spec's initial model: the parent's fused model after the first
+    round) with a little noise, instead of what it trained."""
+
+    def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
+        spec = fetch_spec(self.need_store(), self.state(task_id))
+        assert spec.initial_model is not None, "every round names its starting model"
+        start = fetch_model(self.need_store(), spec.initial_model, "starting model named by the spec")
+        return encode_model(perturbed(start, NOISE, task_id).module, architecture)
+
+
+@dataclass
+class Duplicate(Trainer):
+    """Submits a byte-variant of `original`'s model for the task (it trains first: one of k addresses of one
+    owner with one model)."""
+
+    original: Contributor | None = None
+
+    def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
+        assert self.original is not None, "a duplicate needs the model it copies"
+        market, keyring = self.market, self.original.need_keyring()
+        if not keyring.has_trained(market.chain_id, market.address, task_id):
+            raise PreflightRefusal(Reason.TOO_EARLY, f"the model to duplicate in task {task_id} is not trained yet.")
+        digest = keyring.last_trained(market.chain_id, market.address, task_id).model_digest
+        model = fetch_model(self.need_store(), digest, "model to duplicate")
+        return encode_model(perturbed(model, NOISE, task_id * 1_000 + self.index).module, architecture)
+
+
+@dataclass
+class CrossTaskCopier(Trainer):
+    """From the second round on, commits to the first model revealed in the previous round's task (public
+    since its reveal) instead of its own, and reveals it; the market refuses a digest revealed in any task
+    (`DuplicateModel`). In the first round, it plays honestly."""
+
+    def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
+        previous = self._previous_submissions(task_id)
+        if not previous:
+            return super().model_file(task_id, trained, architecture)
+        return fetch_verified(self.need_store(), previous[0].model_digest, "model revealed in the previous task")
+
+    def _previous_submissions(self, task_id: int) -> list[Any]:
+        parent = self.state(task_id).params.parent_task_id  # the previous round, whose fused model it starts from
+        return self.market.submissions(parent) if parent else []
+
+    def check_reveal(self, task_id: int) -> tuple[ModelSecret, bytes]:
+        """The honest checks but the market-wide duplicate one, which the market itself must enforce."""
+        market, state = self.market, self.state(task_id)
+        require_phase(state, Phase.REVEAL, "revealing a model")
+        require_role(market, state, self.address, Role.CONTRIBUTOR, "revealing a model")
+        if any(s.contributor == self.address for s in market.submissions(task_id)):
+            raise PreflightRefusal(Reason.ALREADY_REVEALED, f"{self.address} has already revealed in task {task_id}.")
+        if not state.panel_drawn:
+            raise PreflightRefusal(Reason.TOO_EARLY, f"the panel of task {task_id} is not drawn yet.")
+        secret = self._kept_secret(task_id, ModelSecret)
+        return secret, fetch_verified(self.need_store(), secret.model_digest, "model file")
 
 
 @dataclass

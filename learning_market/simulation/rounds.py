@@ -24,12 +24,15 @@ from learning_market.roles.verifier import Verifier
 from learning_market.simulation.participants import (
     ContributorBehaviour,
     Copier,
+    CrossTaskCopier,
     DishonestVerifier,
+    Duplicate,
     FreeRider,
     LazyInitiator,
     Poisoner,
     PrivateTrainer,
     RecordingInitiator,
+    Resubmitter,
     SeatSquatter,
     SimulatedContributor,
     SimulatedVerifier,
@@ -94,6 +97,9 @@ class SimulationConfig:
     free_riders: int = 0
     copiers: int = 0
     poisoners: int = 0
+    resubmitters: int = 0  # submit the round's starting model, perturbed
+    duplicators: int = 0  # k addresses of one owner: the first trains, the others submit byte-variants of its model
+    cross_task_copiers: int = 0  # from round 2, submit a model revealed in the previous round
     attack: str = "label_flip"  # what poisoners do: one of ml.ATTACKS
     private: int = 0  # honest contributors who train with differential privacy
     epsilon: float = 3.0  # their target epsilon per round (delta 1e-5)
@@ -105,7 +111,10 @@ class SimulationConfig:
     terms: TaskTerms = TaskTerms()
 
     def __post_init__(self) -> None:
-        adversaries = self.free_riders + self.copiers + self.poisoners
+        adversaries = (
+            self.free_riders + self.copiers + self.poisoners + self.resubmitters + self.duplicators
+            + self.cross_task_copiers
+        )
         if self.contributors < 1 or self.rounds < 1:
             raise ValueError("need at least one contributor and one round")
         if self.panel_size < 3 or self.panel_size % 2 == 0:
@@ -305,13 +314,17 @@ def _verifier_behaviours(config: SimulationConfig) -> list[VerifierBehaviour]:
 
 
 def _behaviours(config: SimulationConfig) -> list[ContributorBehaviour]:
-    honest = config.contributors - config.free_riders - config.copiers - config.poisoners
+    honest = config.contributors - config.free_riders - config.copiers - config.poisoners - config.resubmitters \
+        - config.duplicators - config.cross_task_copiers
     return (
         [ContributorBehaviour.HONEST] * (honest - config.private)
         + [ContributorBehaviour.PRIVATE] * config.private
         + [ContributorBehaviour.POISONER] * config.poisoners
         + [ContributorBehaviour.FREE_RIDER] * config.free_riders
         + [ContributorBehaviour.COPIER] * config.copiers
+        + [ContributorBehaviour.RESUBMITTER] * config.resubmitters
+        + [ContributorBehaviour.DUPLICATOR] * config.duplicators
+        + [ContributorBehaviour.CROSS_TASK_COPIER] * config.cross_task_copiers
     )
 
 
@@ -462,6 +475,15 @@ def _contributors(
             role: Contributor = Copier(market, account, victim=victim, **common)
         elif behaviour is ContributorBehaviour.FREE_RIDER:
             role = FreeRider(market, account, data=shard, **trainer)
+        elif behaviour is ContributorBehaviour.RESUBMITTER:
+            role = Resubmitter(market, account, data=shard, **trainer)
+        elif behaviour is ContributorBehaviour.DUPLICATOR:
+            first = next((c.role for c in contributors if c.behaviour is ContributorBehaviour.DUPLICATOR), None)
+            # the group's first address trains; every other one submits a byte-variant of its model
+            role = Trainer(market, account, data=shard, **trainer) if first is None else \
+                Duplicate(market, account, data=shard, original=first, **trainer)
+        elif behaviour is ContributorBehaviour.CROSS_TASK_COPIER:
+            role = CrossTaskCopier(market, account, data=shard, **trainer)
         elif behaviour is ContributorBehaviour.POISONER:
             attack = data.attack
             poisoned = poison(shard, attack, seed=contributor_seed(config.seed, 0, i))

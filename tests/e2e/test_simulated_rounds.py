@@ -198,6 +198,55 @@ def test_simulation__mislabelling_initiator__nobody_stakes_and_it_loses_the_forf
     assert report.holdings.total_burned == forfeit and report.conserved
 
 
+def test_simulation__resubmitter_of_the_start__earns_nothing_in_every_round(simulate):
+    report = simulate(contributors=4, resubmitters=1, rounds=2)
+
+    for round_ in report.rounds:
+        (resubmitter,) = _by_behaviour(round_.contributors, "resubmitter")
+        # its net: 0 each round (its stake back, no reward): a copy of the start does not beat the baseline
+        assert resubmitter.revealed and (resubmitter.reward, resubmitter.stake_back) == (0, TERMS.contributor_stake)
+        assert round_.phase == "Finalized"
+    assert all(c.reward > 0 for c in _by_behaviour(report.rounds[0].contributors, "honest"))
+    assert report.conserved
+
+
+def test_simulation__duplicator__k_byte_variants_together_earn_one_models_share(simulate):
+    report = simulate(contributors=5, duplicators=3)
+
+    (round_,) = report.rounds
+    group = _by_behaviour(round_.contributors, "duplicator")
+    assert len(group) == 3 and all(c.revealed and c.stake_back == TERMS.contributor_stake for c in group)
+    # every variant after the first scores 0 (near-duplicate of an earlier reveal): the group earns one share
+    paid = sorted(c.reward for c in group)
+    assert paid[:2] == [0, 0] and paid[2] > 0
+    assert sum(paid) == max(c.reward for c in group)
+    assert report.conserved
+
+
+def test_simulation__cross_task_copier__refused_and_the_original_keeps_its_stake_and_reward(simulate):
+    report = simulate(contributors=4, cross_task_copiers=1, rounds=2)
+
+    first, second = report.rounds
+    (copier,) = _by_behaviour(second.contributors, "cross-task copier")
+    # its net in round 2: minus its stake, forfeited to the contributors' pool
+    assert (copier.refusal, copier.revealed, copier.reward, copier.stake_back) == ("DuplicateModel", False, 0, 0)
+    assert all(c.reward > 0 and c.stake_back == TERMS.contributor_stake for c in first.contributors)
+    honest = _by_behaviour(second.contributors, "honest")
+    pool = TERMS.reward - FEE + TERMS.contributor_stake
+    assert sum(c.reward for c in honest) <= pool
+    assert report.conserved
+
+
+def test_simulation__later_round_poisoner__earns_nothing_from_a_good_start(simulate):
+    report = simulate(contributors=4, poisoners=1, rounds=2)
+
+    second = report.rounds[1]
+    (poisoner,) = _by_behaviour(second.contributors, "poisoner: label_flip")
+    assert poisoner.revealed and poisoner.median_score <= second.baseline
+    assert (poisoner.reward, poisoner.stake_back) == (0, TERMS.contributor_stake)
+    assert report.conserved
+
+
 def test_simulation__second_round__starts_from_the_published_fused_model(simulate, project):
     report = simulate(rounds=2)
 
