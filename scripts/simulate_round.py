@@ -62,6 +62,8 @@ COUNT = click.IntRange(min=0)
               help="Addresses of one owner submitting byte-variants of one model (the first trains it).")
 @click.option("--cross-task-copiers", type=COUNT, default=0,
               help="Contributors that, from round 2, submit a model revealed in the previous round.")
+@click.option("--off-spec", type=COUNT, default=0,
+              help="Contributors that submit a model of another architecture than the spec's.")
 @click.option("--attack", type=click.Choice(ATTACKS), default=DEFAULTS.attack, show_default=True,
               help="The poisoners' attack: flipped labels (all, half, or 3 -> 8), a trigger backdoor on half their "
                    "examples, or that backdoor with its update scaled up (model replacement).")
@@ -101,6 +103,7 @@ def cli(
     resubmitters: int,
     duplicators: int,
     cross_task_copiers: int,
+    off_spec: int,
     attack: str,
     private: int,
     epsilon: float,
@@ -139,6 +142,7 @@ def cli(
             resubmitters=resubmitters,
             duplicators=duplicators,
             cross_task_copiers=cross_task_copiers,
+            off_spec=off_spec,
             attack=attack,
             private=private,
             epsilon=epsilon,

@@ -7,6 +7,7 @@ refuse it)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -36,10 +37,12 @@ from ml import (
     Model,
     PrivacySpent,
     TrainResult,
+    build_model,
     composed_guarantee,
     contributor_seed,
     encode_model,
     scale_update,
+    train,
 )
 
 
@@ -54,6 +57,7 @@ class ContributorBehaviour(StrEnum):
     RESUBMITTER = "resubmitter"  # submits the round's starting model, slightly perturbed: no data, no training
     DUPLICATOR = "duplicator"  # one of k addresses submitting byte-variants of one model (the first trains)
     CROSS_TASK_COPIER = "cross-task copier"  # submits a model revealed in the previous round's task
+    OFF_SPEC = "off-spec"  # submits a model of another architecture than the spec's, trained on its data
 
 
 class VerifierBehaviour(StrEnum):
@@ -183,6 +187,30 @@ class CrossTaskCopier(Trainer):
             raise PreflightRefusal(Reason.TOO_EARLY, f"the panel of task {task_id} is not drawn yet.")
         secret = self._kept_secret(task_id, ModelSecret)
         return secret, fetch_verified(self.need_store(), secret.model_digest, "model file")
+
+
+def other_architecture(architecture: Architecture) -> Architecture:
+    """An architecture of the same inputs and classes as `architecture`, but another: logistic for any other,
+    a small MLP for a logistic one."""
+    shape = {"input_shape": list(architecture["input_shape"]), "num_classes": architecture["num_classes"]}
+    if architecture["name"] == "logistic":
+        return {"name": "mlp", **shape, "hidden_sizes": [16]}
+    return {"name": "logistic", **shape}
+
+
+@dataclass
+class OffSpec(Trainer):
+    """Trains a model of another architecture than the spec's (same inputs and classes) on its data, with the
+    spec's training, and submits it."""
+
+    def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
+        assert isinstance(self.data, Dataset), "a simulated contributor holds its shard"
+        spec = fetch_spec(self.need_store(), self.state(task_id))
+        other = other_architecture(architecture)
+        module = build_model(other)
+        config = dataclasses.replace(spec.training, seed=contributor_seed(self.seed, task_id, self.index))
+        train(module, self.data, config, progress=False)
+        return encode_model(module, other)
 
 
 @dataclass

@@ -247,6 +247,18 @@ def test_simulation__later_round_poisoner__earns_nothing_from_a_good_start(simul
     assert report.conserved
 
 
+def test_simulation__off_spec_architecture__earns_nothing_and_the_round_still_fuses(simulate):
+    report = simulate(contributors=4, off_spec=1)
+
+    (round_,) = report.rounds
+    (off_spec,) = _by_behaviour(round_.contributors, "off-spec")
+    assert off_spec.revealed and off_spec.median_score == 0
+    assert (off_spec.reward, off_spec.stake_back) == (0, TERMS.contributor_stake)
+    assert off_spec.excluded is not None  # left out of the fusion
+    assert (round_.fused_members, round_.kept_initial) == (3, False) and round_.fused_bps is not None
+    assert report.conserved
+
+
 def test_simulation__second_round__starts_from_the_published_fused_model(simulate, project):
     report = simulate(rounds=2)
 
