@@ -67,6 +67,12 @@ class VerifierBehaviour(StrEnum):
     SQUATTER = "squatter"  # holds a seat and never scores
 
 
+def any_audit() -> AuditPolicy:
+    """The audit policy of an attacker: it stakes whatever the audit shards say (its own model may disagree
+    with honest labels by design, or guess)."""
+    return AuditPolicy(BPS, BPS)
+
+
 @dataclass
 class Trainer(Contributor):
     """A simulated contributor that trains: the spec's training with a seed of its own for each task
@@ -102,8 +108,7 @@ class Poisoner(Trainer):
     (`attack.poisons_updates`), submits its update from the task's initial model scaled by `attack.scale`."""
 
     attack: Attack | None = None
-    # it stakes whatever the audit says: its own poisoned model disagrees with honest labels by design
-    audit_policy: AuditPolicy = field(default_factory=lambda: AuditPolicy(BPS, BPS))
+    audit_policy: AuditPolicy = field(default_factory=any_audit)
 
     def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
         assert self.attack is not None, "a poisoner needs an attack"
@@ -136,6 +141,8 @@ class Resubmitter(Trainer):
     """Submits the round's starting model (the spec's initial model: the parent's fused model after the first
     round) with a little noise, instead of what it trained."""
 
+    audit_policy: AuditPolicy = field(default_factory=any_audit)
+
     def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
         spec = fetch_spec(self.need_store(), self.state(task_id))
         assert spec.initial_model is not None, "every round names its starting model"
@@ -149,6 +156,7 @@ class Duplicate(Trainer):
     owner with one model)."""
 
     original: Contributor | None = None
+    audit_policy: AuditPolicy = field(default_factory=any_audit)
 
     def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
         assert self.original is not None, "a duplicate needs the model it copies"
@@ -165,6 +173,8 @@ class CrossTaskCopier(Trainer):
     """From the second round on, commits to the first model revealed in the previous round's task (public
     since its reveal) instead of its own, and reveals it; the market refuses a digest revealed in any task
     (`DuplicateModel`). In the first round, it plays honestly."""
+
+    audit_policy: AuditPolicy = field(default_factory=any_audit)
 
     def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
         previous = self._previous_submissions(task_id)
@@ -202,6 +212,8 @@ def other_architecture(architecture: Architecture) -> Architecture:
 class OffSpec(Trainer):
     """Trains a model of another architecture than the spec's (same inputs and classes) on its data, with the
     spec's training, and submits it."""
+
+    audit_policy: AuditPolicy = field(default_factory=any_audit)
 
     def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
         assert isinstance(self.data, Dataset), "a simulated contributor holds its shard"
