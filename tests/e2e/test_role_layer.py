@@ -20,6 +20,7 @@ from learning_market.keyring import Keyring, KeyringError, ModelSecret, TestSetS
 from learning_market.market import MarketClient
 from learning_market.nodes import ApeNode
 from learning_market.options import explained
+from learning_market.overview import format_overview, overview
 from learning_market.phases import BPS, Basis, Phase
 from learning_market.roles.anyone import Participant
 from learning_market.roles.contributor import AuditPolicy, Contributor
@@ -249,6 +250,11 @@ def test_role_steps__whole_task__pays_by_score_and_publishes_the_fused_model(
     assert sum(paid.values()) + view.burned == view.deposited
     assert client.task(task_id).fused_digest == published.digest and published.members == 2
     decode_model(store.get(published.digest), published.digest)
+    shown = format_overview(overview(client, task_id, alice.address))
+    assert "  verdict:        on the test shards (3 counted of 3 revealed, 3 honest)" in shown
+    assert f"  baseline:       {baseline / 100:.2f}% (the starting model's median {expected[0] / 100:.2f}%" in shown
+    assert "Panel (3, in draw order)" in shown and shown.count("scored on test set  honest") == 3
+    assert f"  burned:         0 wei   initiator refund: {settlement.initiator_refund} wei" in shown
 
 
 def test_create_task__shards__committed_with_salts_kept_before_the_transaction(client, store, role, initiator, data):
