@@ -147,7 +147,7 @@ def _settlement(o: TaskOverview) -> list[str]:
     t = s.settlement
     if s.phase != Phase.FINALIZED and not (s.phase == Phase.UNFULFILLED and s.panel_drawn):
         return []
-    verdict = "contested: no verdict, nobody is paid by it" if t.contested else f"on the {t.basis} shards"
+    verdict = "contested: no verdict, nobody is paid by it" if t.contested else f"on the {str(t.basis).lower()} shards"
     return [
         f"  verdict:        {verdict} ({t.counted_verifiers} counted of {t.revealed_verifiers} revealed, "
         f"{t.honest_verifiers} honest)",

@@ -20,9 +20,10 @@ from learning_market.keyring import Keyring, KeyringError, ModelSecret, TestSetS
 from learning_market.market import MarketClient
 from learning_market.nodes import ApeNode
 from learning_market.options import explained
+from learning_market.overview import format_overview, overview
 from learning_market.phases import BPS, Basis, Phase
 from learning_market.roles.anyone import Participant
-from learning_market.roles.contributor import Contributor
+from learning_market.roles.contributor import AuditPolicy, Contributor
 from learning_market.roles.initiator import CreatedTask, Initiator
 from learning_market.roles.verifier import Verifier
 from learning_market.terms import TaskTerms
@@ -98,9 +99,9 @@ def role(client, store, tmp_path):
     """A role object for an account: each with its own keyring, like a separate machine; the store is
     shared, so its file:// URIs may go on chain."""
 
-    def make(kind: type[Participant], account: Any) -> Any:
+    def make(kind: type[Participant], account: Any, **settings: Any) -> Any:
         keys = Keyring(tmp_path / "keys" / str(account.address))
-        return kind(client, account, store, keys, allow_private_uri=True)
+        return kind(client, account, store, keys, allow_private_uri=True, **settings)
 
     return make
 
@@ -116,8 +117,17 @@ def _model_file(seed: int) -> bytes:
     return encode_model(build_model(ARCHITECTURE), ARCHITECTURE)
 
 
+# untrained stand-in models guess (about 90% of the audit wrong, at times more): the contributors that
+# commit them accept any audit; the audit check has tests of its own, with trained models
+STAND_IN = AuditPolicy(max_error_bps=BPS)
+
+
+def _stand_in(role, account: Any) -> Contributor:
+    return role(Contributor, account, audit_policy=STAND_IN)
+
+
 def _committed(role, task, contributor, store, seed: int = 1) -> Contributor:
-    me = role(Contributor, contributor)
+    me = _stand_in(role, contributor)
     me.commit(task.task_id, store.put(_model_file(seed)))
     return me
 
@@ -240,6 +250,11 @@ def test_role_steps__whole_task__pays_by_score_and_publishes_the_fused_model(
     assert sum(paid.values()) + view.burned == view.deposited
     assert client.task(task_id).fused_digest == published.digest and published.members == 2
     decode_model(store.get(published.digest), published.digest)
+    shown = format_overview(overview(client, task_id, alice.address))
+    assert "  verdict:        on the test shards (3 counted of 3 revealed, 3 honest)" in shown
+    assert f"  baseline:       {baseline / 100:.2f}% (the starting model's median {expected[0] / 100:.2f}%" in shown
+    assert "Panel (3, in draw order)" in shown and shown.count("scored on test set  honest") == 3
+    assert f"  burned:         0 wei   initiator refund: {settlement.initiator_refund} wei" in shown
 
 
 def test_create_task__shards__committed_with_salts_kept_before_the_transaction(client, store, role, initiator, data):
@@ -354,7 +369,8 @@ def test_reveal_model__publish_store__puts_the_model_there_only_at_the_reveal(
     chain, market, client, task, contributors, outsider, tmp_path
 ):
     private, public = LocalStore(tmp_path / "private"), LocalStore(tmp_path / "public")
-    alice = Contributor(client, contributors[0], private, Keyring(tmp_path / "alice-keys"), publish=public)
+    alice = Contributor(client, contributors[0], private, Keyring(tmp_path / "alice-keys"), publish=public,
+                        audit_policy=STAND_IN)
     digest = private.put(_model_file(1))
     # the audit shards are in the initiator's store: this contributor fetches them from there
     alice.store = private
@@ -434,7 +450,7 @@ def test_draw_panel__seed_block_not_mined__refuses_then_draws_three_of_the_pool(
 
 
 def test_commit_model__after_commit_deadline__refuses_saying_it_closed(chain, client, role, task, store, contributors):
-    alice = role(Contributor, contributors[0])
+    alice = _stand_in(role, contributors[0])
     digest = store.put(_model_file(1))
     client.advance_past(task.params.commit_deadline)
 
@@ -448,7 +464,7 @@ def test_commit_model__after_commit_deadline__refuses_saying_it_closed(chain, cl
 
 
 def test_stake__below_the_tasks__refuses(chain, role, task, store, contributors):
-    me, required = role(Contributor, contributors[0]), TERMS.contributor_stake
+    me, required = _stand_in(role, contributors[0]), TERMS.contributor_stake
 
     refusal = _refused(chain, me.account, me.commit, task.task_id, store.put(_model_file(1)), required - 1)
 
@@ -460,7 +476,7 @@ def test_stake__below_the_tasks__refuses(chain, role, task, store, contributors)
 
 def test_commit_model__balance_below_the_stake__refuses(chain, accounts, role, task, store):
     pauper = accounts.generate_test_account()
-    me = role(Contributor, pauper)
+    me = _stand_in(role, pauper)
 
     refusal = _refused(chain, pauper, me.commit, task.task_id, store.put(_model_file(1)))
 
@@ -658,7 +674,7 @@ def test_create_task__panel_or_shards_the_market_refuses__refuses(chain, role, i
 def test_commit_model__stale_secret_in_the_keyring__refuses_to_overwrite_it(
     chain, client, role, task, store, contributors
 ):
-    alice = role(Contributor, contributors[0])
+    alice = _stand_in(role, contributors[0])
     stale = ModelSecret(b"\x01" * 32, b"\x02" * 32, b"\x03" * 32)
     path = alice.keyring.save(client.chain_id, client.address, task.task_id, alice.address, stale)
 
@@ -680,7 +696,7 @@ def test_explained__refusal__becomes_a_one_sentence_click_error(chain, role, tas
 def test_commit_model__deadline_passes_before_it_is_mined__market_refuses_and_the_secret_is_discarded(
     chain, client, role, task, store, contributors
 ):
-    alice = role(Contributor, contributors[0])
+    alice = _stand_in(role, contributors[0])
     digest = store.put(_model_file(1))
     chain.pending_timestamp = task.params.commit_deadline + 1  # the checks still see the Commit phase
 
@@ -745,7 +761,7 @@ def _ready(status: dict[str, Any]) -> list[str]:
 def test_due__a_contributor_through_its_task__each_step_ready_once_then_done(
     chain, client, role, task, store, contributors, outsider
 ):
-    alice = role(Contributor, contributors[0])
+    alice = _stand_in(role, contributors[0])
     digest = store.put(_model_file(1))
     client.advance_past(task.params.commit_deadline - 10)  # inside the commit window
 
@@ -808,7 +824,7 @@ def test_commit__secret_kept_but_transaction_never_sent__sends_the_same_commitme
     chain, client, role, task, store, contributors, outsider
 ):
     # Prepare: a commit that stopped after keeping its secret, before its transaction (a crash, a kill -9)
-    alice = role(Contributor, contributors[0])
+    alice = _stand_in(role, contributors[0])
     digest = store.put(_model_file(1))
     salt = b"\x02" * 32
     commitment = model_commitment(client.chain_id, client.address, task.task_id, alice.address, digest, salt)

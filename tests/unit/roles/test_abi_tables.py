@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from learning_market.market import MarketClient
-from learning_market.nodes import ApeNode
+from learning_market.nodes import ApeNode, RpcNode
 from learning_market.phases import Basis, Phase, Role, TaskParams
 from learning_market.refusals import SENTENCES, explain
 from tests.utils.market import FORFEIT_BPS, MIN_WINDOW, SLASH_AMOUNT, UNBONDING_PERIOD, VERIFIER_BOND
@@ -91,3 +91,10 @@ def test_market_client__the_pool__its_address_terms_and_members(market, pool, ch
     )
     assert (stranger.bond, stranger.registered) == (0, False)
     assert client.candidate_at(0, chain.blocks.head.number + 1) == (verifiers[0].address, True)
+
+
+def test_rpc_node__the_pool__reached_as_the_markets_sibling(market, pool, chain, verifiers):
+    client = MarketClient(RpcNode(chain.provider.http_uri, market.address))
+
+    assert client.pool_address == pool.address
+    assert (client.verifier_bond, client.pool_member(verifiers[1].address).slot) == (VERIFIER_BOND, 2)

@@ -3,6 +3,7 @@ action would be refused, worked out from the deadlines alone."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from content import LocalStore, sha256_digest
@@ -16,7 +17,9 @@ from learning_market.checks import (
     require_stake,
 )
 from learning_market.phases import Phase, Role, TaskParams
+from learning_market.roles.contributor import AuditCheck, AuditPolicy, label_distance_bps
 from learning_market.timeline import duration, relative, utc
+from ml import Dataset
 
 T0 = 1_767_225_600  # 2026-01-01 00:00:00 UTC
 PARAMS = TaskParams(
@@ -203,3 +206,33 @@ def test_fetch_verified__file_absent__refuses_with_file_missing(tmp_path):
         f"the model file is missing: the store {tmp_path} holds no file for 0x{digest.hex()}: fetch it into the "
         "store first."
     )
+
+
+def test_label_distance__total_variation_of_the_label_shares_in_bps():
+    balanced = Dataset(np.zeros((4, 1)), np.array([0, 1, 2, 3]), 4)
+    skewed = Dataset(np.zeros((4, 1)), np.array([0, 0, 0, 1]), 4)
+
+    assert label_distance_bps(balanced, balanced) == 0
+    assert label_distance_bps(balanced, skewed) == 5_000  # (|1/4-3/4| + 0 + 1/4 + 1/4) / 2
+
+
+@pytest.mark.parametrize(
+    ("check", "sentence"),
+    [
+        (AuditCheck(90, 9_500, None), None),
+        (
+            AuditCheck(90, 9_667, None),
+            "the audit shards of task 4 (90 examples) disagree with this contributor's model: it gets 96.67% of "
+            "them wrong, beyond the 95.00% it accepts, so their labels are not those of its data: nothing is staked.",
+        ),
+        (AuditCheck(90, 2_000, 5_000), None),
+        (
+            AuditCheck(90, 2_000, 5_001),
+            "the audit shards of task 4 (90 examples) have labels distributed 50.01% (total variation) away from "
+            "this contributor's data, beyond the 50.00% it accepts: nothing is staked.",
+        ),
+    ],
+    ids=["error-at-the-limit", "error-beyond", "distance-at-the-limit", "distance-beyond"],
+)
+def test_audit_policy__default_limits__accepts_at_them_and_refuses_beyond(check, sentence):
+    assert AuditPolicy().refusal(4, check) == sentence
