@@ -160,7 +160,7 @@ def test_commit__killed_after_sending_before_it_is_mined__restart_waits_and_send
 
 
 def test_restart__progress_file_lost__the_chain_and_keyring_are_enough(
-    agent, client, task, contributors, outsider, tmp_path
+    outsider, agent, client, task, contributors, tmp_path
 ):
     first = agent(contributors[0])
     first.tick(), first.tick()  # train, commit
@@ -212,7 +212,7 @@ def test_policy__reward_below_the_minimum__declined_once_in_a_sentence_and_nothi
 
 
 def test_reveal__agent_away_through_the_whole_window__says_in_a_sentence_that_it_missed_it(
-    agent, client, task, contributors, outsider
+    outsider, agent, client, task, contributors
 ):
     me, other = agent(contributors[0]), agent(contributors[1])
     for _ in range(3):
@@ -290,7 +290,7 @@ def finalizing(create_task, contributors):
 
 
 def test_grace__a_participant_leaves_finalize_to_keepers_for_its_grace_then_takes_it(
-    agent, client, finalizing, outsider
+    outsider, agent, client, finalizing
 ):
     me = agent(outsider, role=Participant, grace=30, from_block=0)
 
