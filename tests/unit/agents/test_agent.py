@@ -389,3 +389,24 @@ def test_verifier__registers_once_then_counts_a_task_settled_without_it(agent, c
     assert watching == "watching" and client.phase(task.task_id).name == "UNFULFILLED"
     memory = me.progress.tasks[task.task_id]
     assert (memory.state, memory.took_part, me.done) == ("finished", False, True)
+
+
+def test_keeper__panel_seed_expired__requests_it_again_then_draws(outsider, agent, client, task, contributors, chain):
+    # Prepare: a commitment, the commit deadline passed, a keeper's request whose seed's hash then expires
+    contributor = agent(contributors[0])
+    contributor.tick(), contributor.tick()  # train, commit
+    client.advance_past(task.params.commit_deadline)
+    keeper = agent(outsider, role=Participant, grace=0, tasks=None)
+    keeper.tick()  # requests the panel
+    chain.provider.make_request("anvil_mine", [hex(300), hex(0)])  # 300 blocks, the clock still
+
+    # Execute: the keeper looks again, then once its new seed's successor is mined
+    keeper.tick()
+    client.mine(), client.mine()
+    keeper.tick()
+
+    # Assert: requested twice (the contract allows a renewal once the hash expired), then drawn
+    steps = [r.step for r in keeper.records if r.task_id == task.task_id and r.kind == "acted"]
+    assert steps == ["request_panel", "request_panel", "draw_panel"]
+    assert client.task(task.task_id).panel_drawn == TERMS.panel_size
+    assert client.phase(task.task_id).name == "REVEAL"
