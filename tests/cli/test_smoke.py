@@ -75,8 +75,9 @@ def test_simulate_round__lazy_initiator_on_a_market_that_is_not_there__one_sente
 def test_gas_benchmark__two_small_tasks__writes_the_tables(tmp_path, node):
     out = tmp_path / "gas.md"
 
-    done = _ape_run("gas_benchmark", "--contributors", "1,2", "--verifiers", "1", "--batch", 1, "--out", out, node=node)
+    done = _ape_run("gas_benchmark", "--contributors", "1,2", "--panels", "3", "--batch", 1, "--out", out, node=node)
 
     assert done.returncode == 0, done.stdout + done.stderr
     text = out.read_text()
-    assert "| 1 x 1 |" in text and "| 2 x 1 |" in text and "gas-benchmark:end" in text
+    assert "| 1 x 3 |" in text and "| 2 x 3 |" in text and "gas-benchmark:end" in text
+    assert "| withdrawBond |" in text and "[2/2]    2 contributors x panel of 3" in done.stdout
