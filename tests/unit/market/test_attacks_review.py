@@ -15,7 +15,7 @@ own, so each panel is the whole pool unless a test says otherwise.
 from collections import Counter
 from fractions import Fraction
 from functools import cache
-from math import sqrt
+from math import comb, sqrt
 from types import SimpleNamespace
 
 import pytest
@@ -436,3 +436,99 @@ def test_attack__exit_requested_before_the_panel_request__not_drawn_nothing_to_e
     assert task.phase() == "Unfulfilled"
     forfeit = R * FORFEIT_BPS // 10_000
     pay_out(task, {contributors[0]: CS, initiator: R - forfeit}, burned=forfeit)
+
+
+# ======================================================================= the starting model
+
+
+def test_HOLE__initiator_start_model_fit_to_unaudited_test_shards__nobody_beats_the_start(arena):
+    """The baseline is the larger of `baselineScore` and the start's median, and in a first
+    round the start is the initiator's own reference model (in later rounds, whatever digest it
+    published as the parent's fused model: publishFusedModel checks nothing). The initiator
+    knows its test set: it fits the start to 4 of its 8 shards. The audit (2 of 8, drawn after
+    creation, when the start is already fixed by the spec) misses all four with probability
+    C(4,2)/C(8,2) = 3/14; then contributors see an honest start on the audit shards (6000 here),
+    stake, and beat it with 8000 and 7000. On the 6 test shards the honest panel scores the
+    start (4 x 10000 + 2 x 6000) / 6 = 8666: nobody beats it, W = 0, the initiator gets R - F back
+    and keeps both models. When the audit does hit a fitted shard, contributors see the start
+    at 100 % on it, nobody stakes, and the initiator loses the forfeit."""
+    c0, c1 = arena.contributors[:2]
+    members = arena.honest + arena.sybils  # every member honest here
+    honest_task = new_task(arena, "start-honest")
+    cheat_task = new_task(arena, "start-fit", **deadlines_of(honest_task))
+    models = [8_000, 7_000]
+    fitted_start = (4 * 10_000 + 2 * 6_000) // 6
+    run(
+        arena.outsider,
+        [c0, c1],
+        (honest_task, dict.fromkeys(members, [6_000, *models]), {}),
+        (cheat_task, dict.fromkeys(members, [fitted_start, *models]), {}),
+    )
+
+    settlement = arena.market.getTask(cheat_task.task_id).settlement
+    assert (settlement.baseline, settlement.totalWeight) == (8_666, 0)
+    pay_out(
+        cheat_task,
+        {c0: CS, c1: CS, arena.initiator: R - F, **dict.fromkeys(members, F // 5)},
+    )
+    cheat_net = -R + (R - F)
+    honest_net = -R + owed(honest_task, arena.initiator)  # pays the contributors
+    assert [owed(honest_task, c) for c in (c0, c1)] == [
+        CS + (R - F) * 2 // 3,
+        CS + (R - F) // 3,
+    ]
+    assert (cheat_net, honest_net) == (-F, -R)
+    assert cheat_net - honest_net == 900_000_000_000_000_000  # and it keeps the models
+    # Per listing: the audit passes with p = 3/14, a failed listing burns the forfeit.
+    p = Fraction(comb(4, 2), comb(8, 2))
+    forfeit = R * FORFEIT_BPS // 10_000
+    expected_gain = (R - F) - (1 / p - 1) * forfeit  # per task that passes
+    assert (p, int(expected_gain)) == (Fraction(3, 14), 716_666_666_666_666_666)
+
+
+# ====================================================================== copies across tasks
+
+
+def test_HOLE__copies_a_model_revealed_in_another_task_with_one_byte_changed__paid(arena):
+    """Row 10 of docs/threat-model.md: a digest revealed anywhere is refused everywhere. A copier
+    that downloads the revealed file of task A, changes one byte (a new digest) and submits it to
+    task B, still open for commits, is accepted: the chain refuses exact digests only, and the
+    near-duplicate rule of the spec compares a submission with the start and with *this task's*
+    earlier reveals. B's honest panel scores the copy as the original (8000 on B's test set);
+    the copier, who did no work, takes 60 % of B's pool and the honest contributor of B is
+    diluted from the whole pool to 40 %. (Closed only if the scoring rule compares every
+    submission with every model revealed in the market: every ModelRevealed event.)"""
+    original, copier, rival = arena.contributors[:3]
+    members = arena.honest + arena.sybils
+    a = new_task(arena, "near-copy-a")
+    b = new_task(
+        arena,
+        "near-copy-b",
+        commitDeadline=a.params["commitDeadline"] + 60,
+        revealDeadline=a.params["revealDeadline"] + 60,
+    )
+    a.open_audit()
+    b.open_audit()
+    a.commit(original)
+    a.after("commit")
+    a.open_panel(arena.outsider)
+    a.reveal(original)  # the file is public from here
+    b.commit(copier, label="original's file with one byte changed")
+    b.commit(rival)
+    b.after("commit")
+    b.open_panel(arena.outsider)
+    b.reveal(copier)
+    b.reveal(rival)
+    b.after("reveal")
+    b.reveal_test_set()
+    b.after("testReveal")
+    for member in members:
+        b.commit_scores(member, [START, GOOD, FAIR])
+    b.after("scoreCommit")
+    for member in members:
+        b.reveal_scores(member)
+    finalize_all(b, arena.outsider)
+
+    copier_net = owed(b, copier) - CS
+    assert copier_net == (R - F) * 6_000 // 10_000 == 540_000_000_000_000_000
+    assert owed(b, rival) == CS + (R - F) * 4_000 // 10_000  # alone it would take R - F
