@@ -132,6 +132,25 @@ def publish_option(function: Callable) -> Callable:
     )(function)
 
 
+def training_options(function: Callable) -> Callable:
+    """`--data` (the private training data) and the overrides of the spec's training hint."""
+    overrides = (
+        ("--batch-size", click.IntRange(min=1)),
+        ("--lr", float),
+        ("--seed", click.IntRange(min=0)),
+        ("--epochs", click.IntRange(min=1)),
+    )
+    for name, kind in overrides:
+        function = click.option(name, type=kind, help="Overrides the spec's training hint.")(function)
+    return click.option(
+        "--data",
+        "data_path",
+        type=EXISTING_FILE,
+        required=True,
+        help="Private training data: .npz (x, y) or a dataset file. It never leaves this machine.",
+    )(function)
+
+
 def open_files(location: str | None, fetch: str | None = None) -> Any:
     """The content store at `location` (None: no store), fetching from `fetch` what it lacks."""
     if location is None:

@@ -9,7 +9,7 @@ import click
 
 from learning_market.checks import eth
 from learning_market.cli import acting, claim_command, command, role, stake_option, task_option
-from learning_market.options import DIGEST, EXISTING_FILE, explained, market_option, store_options
+from learning_market.options import DIGEST, EXISTING_FILE, explained, market_option, store_options, training_options
 from learning_market.roles.contributor import AuditPolicy, Contributor
 
 
@@ -22,12 +22,7 @@ def cli() -> None:
 @command(cli, short_help="Train the task's model on private data")
 @market_option
 @task_option
-@click.option("--data", "data_path", type=EXISTING_FILE, required=True,
-              help="Private training data: .npz (x, y) or a dataset file. It never leaves this machine.")
-@click.option("--epochs", type=click.IntRange(min=1), help="Overrides the spec's training hint.")
-@click.option("--seed", type=click.IntRange(min=0), help="Overrides the spec's training hint.")
-@click.option("--lr", type=float, help="Overrides the spec's training hint.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Overrides the spec's training hint.")
+@training_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @store_options
 def train(

@@ -17,7 +17,15 @@ from learning_market.agents.progress import Progress
 from learning_market.agents.runner import run
 from learning_market.keyring import Keyring
 from learning_market.market import MarketClient
-from learning_market.options import AMOUNT, EXISTING_FILE, explained, open_files, publish_option, store_options
+from learning_market.options import (
+    AMOUNT,
+    EXISTING_FILE,
+    explained,
+    open_files,
+    publish_option,
+    store_options,
+    training_options,
+)
 from learning_market.roles.anyone import Participant
 from learning_market.roles.policy import Policy
 from learning_market.terms import TaskTerms
@@ -135,12 +143,7 @@ def add_agent_commands(group: click.Group, front: Front) -> None:
 
     @command(group, "contributor", short_help="A contributor that trains, commits and reveals by itself")
     @front.options
-    @click.option("--data", "data_path", type=EXISTING_FILE, required=True,
-                  help="Private training data: .npz (x, y) or a dataset file. It never leaves this machine.")
-    @click.option("--epochs", type=click.IntRange(min=1), help="Overrides the spec's training hint.")
-    @click.option("--seed", type=click.IntRange(min=0), help="Overrides the spec's training hint.")
-    @click.option("--lr", type=float, help="Overrides the spec's training hint.")
-    @click.option("--batch-size", type=click.IntRange(min=1), help="Overrides the spec's training hint.")
+    @training_options
     @policy_options
     @store_options
     @publish_option
