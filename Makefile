@@ -36,7 +36,7 @@ gas: setup  ## ape's own gas table (ape test --gas) over one whole round: every 
 cap-run: setup compile  ## one task at the caps (512 contributors, a 63-member panel) on a plain anvil enforcing EIP-7825: largest gas per action (ARGS: --contributors --panel --batch)
 	$(CURDIR)/.venv/bin/python -m tools.cap_run $(ARGS)
 
-gas-benchmark: setup  ## gas per action and per contributor of whole tasks (1-200 contributors x 1-9 verifiers) beside each action's floor; rewrites the tables in docs/gas.md (ARGS: script options)
+gas-benchmark: setup  ## gas per action and per contributor of whole tasks (1-200 contributors x panels of 3, 5 and 9, and the pool's register, exit and withdraw) beside each action's floor; rewrites the tables in docs/gas.md (ARGS: script options)
 	$(APE) run gas_benchmark $(ARGS)
 
 clean:  ## remove build outputs (keeps the installed toolchain)

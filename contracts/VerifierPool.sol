@@ -112,7 +112,9 @@ contract VerifierPool is IVerifierPool, ReentrancyGuardTransient {
         if (member.openPanels != 0) revert OnUnsettledPanel(msg.sender, member.openPanels);
 
         amount = member.bond;
-        _freeSlots.push(member.slot);
+        uint32 slot = member.slot;
+        _freeSlots.push(slot);
+        delete _list[slot - 1]; // a freed slot names nobody until a registrant takes it: no second ticket
         delete _members[msg.sender];
         emit BondWithdrawn(msg.sender, amount);
 

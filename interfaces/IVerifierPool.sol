@@ -24,7 +24,8 @@ interface IVerifierPool {
     /// @param exitTime Timestamp of its exit request (0 = none).
     /// @param openPanels Panels it was drawn on whose task has not been finalized yet.
     /// @param slot Its position in the pool's member list plus one (0 = not registered). A
-    /// withdrawal frees the slot; the next registration takes a freed slot if there is one.
+    /// withdrawal frees the slot (it names nobody, the zero address, until taken); the next
+    /// registration takes a freed slot if there is one.
     struct Member {
         uint96 bond;
         uint64 activeSince;
@@ -162,8 +163,8 @@ interface IVerifierPool {
     /// @notice Members registered, not slashed, and not leaving.
     function activeCount() external view returns (uint256);
 
-    /// @notice The member at `index` of the list, and whether it may be drawn for a panel
-    /// requested in block `requestBlock`.
+    /// @notice The member at `index` of the list (the zero address for a freed slot), and whether
+    /// it may be drawn for a panel requested in block `requestBlock`.
     /// @dev Eligible: registered before `requestBlock` (`0 < activeSince < requestBlock`), not
     /// slashed since, and no exit requested before `requestBlock`. Only a change that makes a
     /// member *ineligible* (a slash, a withdrawal) can happen after the request; so once the

@@ -2,6 +2,7 @@
 a panel the member sits on is unsettled."""
 
 import pytest
+from ape.utils import ZERO_ADDRESS
 
 from tests.utils.lifecycle import only_event, reverts
 from tests.utils.market import SLASH_AMOUNT, UNBONDING_PERIOD, VERIFIER_BOND
@@ -75,7 +76,7 @@ def test_withdraw_bond__at_the_end_of_unbonding__pays_the_bond_and_ends_registra
         "amount": VERIFIER_BOND,
     }
     record = hpool.memberOf(member)
-    # The record is cleared and the slot freed (the list keeps the old entry until reused).
+    # The record is cleared and the slot freed: it names nobody until a registrant takes it.
     assert (record.bond, record.activeSince, record.exitBlock, record.exitTime, record.slot) == (
         0,
         0,
@@ -84,7 +85,7 @@ def test_withdraw_bond__at_the_end_of_unbonding__pays_the_bond_and_ends_registra
         0,
     )
     assert hpool.balance == 0
-    assert hpool.candidateAt(0, 10**9) == (member.address, False)
+    assert hpool.candidateAt(0, 10**9) == (ZERO_ADDRESS, False)
 
 
 def test_withdraw_bond__one_second_early__reverts(hpool, member, chain):
