@@ -552,6 +552,9 @@ class TaskModel:
                 values = [self.score_reveals[m][1][s] for m in counted]
                 medians[s] = median(values)
                 support = sum(abs(v - medians[s]) <= tolerance for v in values)
+                middle = sorted(values)[len(values) // 2 - 1 : len(values) // 2 + 1]
+                if len(values) % 2 == 0 and middle[0] != middle[1]:
+                    support = 0  # two halves: no median stands
                 flagged |= {
                     m
                     for m, v in zip(counted, values, strict=True)
