@@ -16,6 +16,7 @@ from eth_utils import is_address, to_checksum_address
 from content import CidError, StoreError, cid_to_digest, open_store
 from learning_market.errors import LearningMarketError
 from learning_market.keyring import DEFAULT_ROOT
+from learning_market.terms import DEFAULT_FORFEIT_BPS, DEFAULT_POOL_TERMS, TaskTerms
 
 DEFAULT_STORE = DEFAULT_ROOT / "store"
 
@@ -149,6 +150,56 @@ def training_options(function: Callable) -> Callable:
         required=True,
         help="Private training data: .npz (x, y) or a dataset file. It never leaves this machine.",
     )(function)
+
+
+def deployment_options(function: Callable) -> Callable:
+    """The market's constructor terms: `--min-window`, its pool's `--verifier-bond`, `--slash-amount` and
+    `--unbonding-period`, and `--forfeit-bps`."""
+    options = (
+        click.option("--min-window", type=click.IntRange(min=1, max=2**64 - 1), default=3_600, show_default=True,
+                     help="Shortest window between two deadlines, in seconds (hours on a real network)."),
+        click.option("--verifier-bond", type=AMOUNT, default=str(DEFAULT_POOL_TERMS.verifier_bond),
+                     show_default=True, help="The bond of one seat in the verifier pool (wei, or with a unit)."),
+        click.option("--slash-amount", type=AMOUNT, default=str(DEFAULT_POOL_TERMS.slash_amount), show_default=True,
+                     help="What a panel member loses when it does not reveal or strays (at most the bond)."),
+        click.option("--unbonding-period", type=click.IntRange(min=1, max=2**64 - 1),
+                     default=DEFAULT_POOL_TERMS.unbonding_period, show_default=True,
+                     help="Seconds between a member's exit request and its withdrawal."),
+        click.option("--forfeit-bps", type=click.IntRange(min=0, max=9_999), default=DEFAULT_FORFEIT_BPS,
+                     show_default=True,
+                     help="Share of the reward burned when a task ends without a model (cancelled, void, "
+                     "unfulfilled)."),
+    )
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def task_terms_options(function: Callable) -> Callable:
+    """What an initiator offers and asks besides the reward: stakes, panel, shards, fee, baseline, tolerance and
+    the window of each phase."""
+    terms = TaskTerms()
+    options = (
+        click.option("--contributor-stake", type=AMOUNT, default=str(terms.contributor_stake), show_default=True),
+        click.option("--max-contributors", type=int, default=terms.max_contributors, show_default=True),
+        click.option("--panel-size", type=int, default=terms.panel_size, show_default=True,
+                     help="Verifiers drawn from the pool to score (odd, 3 to 63)."),
+        click.option("--test-shards", type=int, default=terms.test_shards, show_default=True,
+                     help="K: shards the test set is cut into (2 to 32), each committed under its own salt."),
+        click.option("--audit-shards", type=int, default=terms.audit_shards, show_default=True,
+                     help="A: shards drawn at random and revealed before anyone stakes (1 to K-1)."),
+        click.option("--fee-bps", type=int, default=terms.verifier_fee_bps, show_default=True,
+                     help="Honest panel members' share of the reward."),
+        click.option("--baseline", type=int, default=terms.baseline_score, show_default=True,
+                     help="Accuracy (bps) that earns nothing."),
+        click.option("--tolerance", type=int, default=terms.tolerance_bps, show_default=True,
+                     help="How far (bps) from the median is honest."),
+        click.option("--window", type=click.IntRange(min=1), default=None,
+                     help="Seconds per phase [default: the market's minimum window]."),
+    )
+    for option in reversed(options):
+        function = option(function)
+    return function
 
 
 def open_files(location: str | None, fetch: str | None = None) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from learning_market.errors import LearningMarketError
 from learning_market.phases import TaskParams
 
 DEFAULT_FORFEIT_BPS = 500  # share of the reward burned when a task ends without a model
@@ -19,6 +20,15 @@ class PoolTerms:
     verifier_bond: int = 10**17
     slash_amount: int = 5 * 10**16
     unbonding_period: int = 86_400
+
+    def __post_init__(self) -> None:
+        if self.verifier_bond >= 2**96:
+            raise LearningMarketError(f"the verifier bond ({self.verifier_bond:,} wei) must be less than 2**96 wei.")
+        if not 0 < self.slash_amount <= self.verifier_bond:
+            raise LearningMarketError(
+                f"the slash amount ({self.slash_amount:,} wei) must be more than 0 and at most the bond "
+                f"({self.verifier_bond:,} wei): lower --slash-amount or raise --verifier-bond."
+            )
 
 
 DEFAULT_POOL_TERMS = PoolTerms()

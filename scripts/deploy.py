@@ -11,30 +11,15 @@ from ape import project
 from ape.cli import account_option, ape_cli_context, network_option
 
 from learning_market.cli import MarketCommand
-from learning_market.options import AMOUNT
-from learning_market.terms import DEFAULT_FORFEIT_BPS, DEFAULT_POOL_TERMS
+from learning_market.options import deployment_options, explained
+from learning_market.terms import PoolTerms
 
 
 @click.command(cls=MarketCommand, short_help="Deploy the LearningMarket contract")
 @ape_cli_context()
 @network_option()
 @account_option()
-@click.option(
-    "--min-window",
-    type=click.IntRange(min=1, max=2**64 - 1),
-    default=3_600,
-    show_default=True,
-    help="Shortest window between two deadlines, in seconds (hours on a real network).",
-)
-@click.option("--verifier-bond", type=AMOUNT, default=str(DEFAULT_POOL_TERMS.verifier_bond), show_default=True,
-              help="The bond of one seat in the verifier pool (wei, or with a unit).")
-@click.option("--slash-amount", type=AMOUNT, default=str(DEFAULT_POOL_TERMS.slash_amount), show_default=True,
-              help="What a panel member loses when it does not reveal or strays (at most the bond).")
-@click.option("--unbonding-period", type=click.IntRange(min=1, max=2**64 - 1),
-              default=DEFAULT_POOL_TERMS.unbonding_period, show_default=True,
-              help="Seconds between a member's exit request and its withdrawal.")
-@click.option("--forfeit-bps", type=click.IntRange(min=0, max=10_000), default=DEFAULT_FORFEIT_BPS,
-              show_default=True, help="Share of the reward burned when a task ends without a model.")
+@deployment_options
 @click.option("--verify-source", is_flag=True, help="Publish the verified source on the network's explorer.")
 def cli(
     cli_ctx: Any, network: Any, account: Any, min_window: int, verifier_bond: int, slash_amount: int,
@@ -45,11 +30,11 @@ def cli(
         raise click.BadOptionUsage(
             "verify_source", f"--verify-source needs an explorer, and {network.name} has none."
         )
-    if not 0 < slash_amount <= verifier_bond:
-        raise click.BadParameter("the slash must be above zero and at most the bond.", param_hint="--slash-amount")
+    with explained():
+        terms = PoolTerms(verifier_bond, slash_amount, unbonding_period)
     market = account.deploy(
-        project.LearningMarket, min_window, verifier_bond, slash_amount, unbonding_period, forfeit_bps,
-        publish=verify_source,
+        project.LearningMarket, min_window, terms.verifier_bond, terms.slash_amount, terms.unbonding_period,
+        forfeit_bps, publish=verify_source,
     )
     click.echo(f"market address: {market.address}")
     click.echo(f"verifier pool address: {market.verifierPool()}")

@@ -12,14 +12,20 @@ from ape.cli import account_option
 from content import digest_to_cid
 from learning_market.checks import eth
 from learning_market.cli import acting, claim_command, command, role
-from learning_market.options import AMOUNT, EXISTING_FILE, explained, market_option, publish_option, store_options
+from learning_market.options import (
+    AMOUNT,
+    EXISTING_FILE,
+    explained,
+    market_option,
+    publish_option,
+    store_options,
+    task_terms_options,
+)
 from learning_market.roles.files import load_dataset_file, load_spec_file, with_initial_model
 from learning_market.roles.initiator import DEFAULT_START_MARGIN, Initiator
 from learning_market.terms import TaskTerms
 from learning_market.timeline import DEADLINES, when
 from ml.fusion import STRATEGIES
-
-TERMS = TaskTerms()
 
 
 @click.group()
@@ -35,22 +41,7 @@ def cli() -> None:
 @click.option("--initial-model", type=EXISTING_FILE, help="A model file to start from (named in the spec).")
 @click.option("--test-set", type=EXISTING_FILE, required=True, help="The test set: .npz (x, y) or a dataset file.")
 @click.option("--reward", type=AMOUNT, required=True, help="Wei, or with a unit: '1 ether'.")
-@click.option("--contributor-stake", type=AMOUNT, default=str(TERMS.contributor_stake), show_default=True)
-@click.option("--max-contributors", type=int, default=TERMS.max_contributors, show_default=True)
-@click.option("--panel-size", type=int, default=TERMS.panel_size, show_default=True,
-              help="Verifiers drawn from the pool to score (odd, 3 to 63).")
-@click.option("--test-shards", type=int, default=TERMS.test_shards, show_default=True,
-              help="K: shards the test set is cut into (2 to 32), each committed under its own salt.")
-@click.option("--audit-shards", type=int, default=TERMS.audit_shards, show_default=True,
-              help="A: shards drawn at random and revealed before anyone stakes (1 to K-1).")
-@click.option("--fee-bps", type=int, default=TERMS.verifier_fee_bps, show_default=True,
-              help="Honest panel members' share of the reward.")
-@click.option("--baseline", type=int, default=TERMS.baseline_score, show_default=True,
-              help="Accuracy (bps) that earns nothing.")
-@click.option("--tolerance", type=int, default=TERMS.tolerance_bps, show_default=True,
-              help="How far (bps) from the median is honest.")
-@click.option("--window", type=click.IntRange(min=1), default=None,
-              help="Seconds per phase [default: the market's minimum window].")
+@task_terms_options
 @click.option("--start-margin", type=click.IntRange(min=0), default=DEFAULT_START_MARGIN, show_default=True,
               help="Seconds added before the first deadline, for the transaction to be mined.")
 @click.option("--parent", type=click.IntRange(min=0), default=0, show_default=True, help="The previous round's task.")

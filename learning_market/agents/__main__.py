@@ -24,9 +24,9 @@ from learning_market.agents.keys import dev_account, key_file_account, keystore_
 from learning_market.errors import LearningMarketError, NetworkError
 from learning_market.market import MarketClient
 from learning_market.nodes import RpcNode, deploy_market
-from learning_market.options import ADDRESS, AMOUNT, EXISTING_FILE, explained, open_files
+from learning_market.options import ADDRESS, AMOUNT, EXISTING_FILE, deployment_options, explained, open_files
 from learning_market.rpc import JsonRpc
-from learning_market.terms import DEFAULT_FORFEIT_BPS, DEFAULT_POOL_TERMS, PoolTerms
+from learning_market.terms import PoolTerms
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 
@@ -110,31 +110,14 @@ add_agent_commands(cli, Front(connection_options, open_market, command))
 @cli.command(short_help="Deploy the market and its verifier pool from the build (ape compile)")
 @rpc_option
 @key_options
-@click.option("--min-window", type=click.IntRange(min=1, max=2**64 - 1), default=3_600, show_default=True,
-              help="Shortest window between two deadlines, in seconds.")
-@click.option("--verifier-bond", type=AMOUNT, default=str(DEFAULT_POOL_TERMS.verifier_bond), show_default=True,
-              help="The bond of one seat in the verifier pool.")
-@click.option("--slash-amount", type=AMOUNT, default=str(DEFAULT_POOL_TERMS.slash_amount), show_default=True,
-              help="What a panel member loses when it does not reveal or strays (at most the bond).")
-@click.option("--unbonding-period", type=click.IntRange(min=1, max=2**64 - 1),
-              default=DEFAULT_POOL_TERMS.unbonding_period, show_default=True,
-              help="Seconds between a member's exit request and its withdrawal.")
-@click.option("--forfeit-bps", type=click.IntRange(min=0, max=9_999), default=DEFAULT_FORFEIT_BPS, show_default=True,
-              help="Share of the reward burned when a task ends without a model (cancelled, void, unfulfilled).")
+@deployment_options
 def deploy(rpc: str, min_window: int, verifier_bond: int, slash_amount: int, unbonding_period: int, forfeit_bps: int,
            **keys: Any) -> None:
     """Deploys LearningMarket (which deploys its verifier pool) and prints both addresses."""
     with explained():
-        if verifier_bond >= 2**96:
-            raise LearningMarketError(f"the verifier bond ({verifier_bond:,} wei) must be less than 2**96 wei.")
-        if not 0 < slash_amount <= verifier_bond:
-            raise LearningMarketError(
-                f"the slash amount ({slash_amount:,} wei) must be more than 0 and at most the bond "
-                f"({verifier_bond:,} wei): lower --slash-amount or raise --verifier-bond."
-            )
+        terms = PoolTerms(verifier_bond, slash_amount, unbonding_period)
         account = signer(keys, lambda: RpcNode(rpc, "0x" + "00" * 20).is_local)
-        address = deploy_market(rpc, account, min_window, PoolTerms(verifier_bond, slash_amount, unbonding_period),
-                                forfeit_bps)
+        address = deploy_market(rpc, account, min_window, terms, forfeit_bps)
         pool = MarketClient(RpcNode(rpc, address)).pool_address
     click.echo(f"market address: {address}")
     click.echo(f"verifier pool: {pool}")

@@ -24,13 +24,13 @@ from learning_market.options import (
     open_files,
     publish_option,
     store_options,
+    task_terms_options,
     training_options,
 )
 from learning_market.roles.anyone import Participant
 from learning_market.roles.policy import Policy
 from learning_market.terms import TaskTerms
 
-TERMS = TaskTerms()
 Decorator = Callable[[Callable], Callable]
 
 
@@ -187,19 +187,7 @@ def add_agent_commands(group: click.Group, front: Front) -> None:
     @click.option("--test-set", "test_sets", type=EXISTING_FILE, multiple=True, required=True,
                   help="One test set per round (.npz or dataset file); a revealed test set is public.")
     @click.option("--reward", type=AMOUNT, required=True, help="Each round's reward: wei, or '1 ether'.")
-    @click.option("--contributor-stake", type=AMOUNT, default=str(TERMS.contributor_stake), show_default=True)
-    @click.option("--max-contributors", type=int, default=TERMS.max_contributors, show_default=True)
-    @click.option("--panel-size", type=int, default=TERMS.panel_size, show_default=True,
-                  help="Members drawn from the verifier pool to score each round (odd, at least 3).")
-    @click.option("--test-shards", type=int, default=TERMS.test_shards, show_default=True,
-                  help="Shards each round's test set is cut into.")
-    @click.option("--audit-shards", type=int, default=TERMS.audit_shards, show_default=True,
-                  help="Shards drawn at random and revealed before anyone stakes (the audit).")
-    @click.option("--fee-bps", type=int, default=TERMS.verifier_fee_bps, show_default=True)
-    @click.option("--baseline", type=int, default=TERMS.baseline_score, show_default=True)
-    @click.option("--tolerance", type=int, default=TERMS.tolerance_bps, show_default=True)
-    @click.option("--window", type=click.IntRange(min=1), default=None,
-                  help="Seconds per phase [default: the market's minimum window].")
+    @task_terms_options
     @click.option("--start-margin", type=click.IntRange(min=0), default=60, show_default=True,
                   help="Seconds before a round's first window starts, for its creation to be mined.")
     @click.option("--fusion", default="average", show_default=True, help="How the paid models are fused.")

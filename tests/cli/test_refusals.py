@@ -153,10 +153,13 @@ def test_register__twice__the_preflight_sentence(run, market, verifiers):
     )
 
 
-def test_deploy__slash_above_the_bond__click_names_the_option(run):
-    result = run("deploy", "--account", "TEST::0", "--verifier-bond", "1 ether", "--slash-amount", "2 ether")
+def test_deploy__slash_above_the_bond__one_sentence_naming_both_options(run):
+    sentence = refused(run("deploy", "--account", "TEST::0", "--verifier-bond", "1 ether", "--slash-amount", "2 ether"))
 
-    assert result.exit_code == 2 and "the slash must be above zero and at most the bond." in result.output
+    assert sentence == (
+        "The slash amount (2,000,000,000,000,000,000 wei) must be more than 0 and at most the bond "
+        "(1,000,000,000,000,000,000 wei): lower --slash-amount or raise --verifier-bond."
+    )
 
 
 def test_claim__twice__the_preflight_sentence(run, market, task, chain):
