@@ -272,8 +272,9 @@ class Contributor(Participant):
         )
 
     # ------------------------------------------------------------------ reveal
-    def check_reveal(self, task_id: int) -> tuple[ModelSecret, bytes]:
-        """The keyring's secret and the model file, if the model can be revealed now (after the panel draw)."""
+    def check_may_reveal(self, task_id: int) -> TaskState:
+        """The task's state, if this contributor may reveal in it now: in the Reveal phase, after the panel draw,
+        not revealed yet."""
         market, state = self.market, self.state(task_id)
         require_model_unrevealed(market, state, self.address)  # done, whatever the phase
         require_phase(state, Phase.REVEAL, "revealing a model")
@@ -284,8 +285,13 @@ class Contributor(Participant):
                 f"revealing a model needs the panel of task {task_id}, which is not drawn yet: request and draw it "
                 "(anyone may).",
             )
+        return state
+
+    def check_reveal(self, task_id: int) -> tuple[ModelSecret, bytes]:
+        """The keyring's secret and the model file, if the model can be revealed now (after the panel draw)."""
+        state = self.check_may_reveal(task_id)
         secret = self._kept_secret(task_id, ModelSecret)
-        require_digest_unrevealed(market, state, secret.model_digest)
+        require_digest_unrevealed(self.market, state, secret.model_digest)
         data = fetch_verified(self.need_store(), secret.model_digest, "model file")
         decode_model_file(data, secret.model_digest, "model file")
         self.require_shareable_uri("model file")

@@ -21,11 +21,9 @@ from learning_market.checks import (
     Reason,
     fetch_verified,
     require_joinable,
-    require_phase,
-    require_role,
 )
 from learning_market.keyring import KeyringError, ModelSecret, TrainedModel
-from learning_market.phases import BPS, Phase, Role
+from learning_market.phases import BPS, Role
 from learning_market.roles.contributor import AuditPolicy, CommitPlan, Contributor
 from learning_market.roles.files import fetch_model, fetch_spec
 from learning_market.roles.initiator import FusedModel, Initiator
@@ -188,13 +186,7 @@ class CrossTaskCopier(Trainer):
 
     def check_reveal(self, task_id: int) -> tuple[ModelSecret, bytes]:
         """The honest checks but the market-wide duplicate one, which the market itself must enforce."""
-        market, state = self.market, self.state(task_id)
-        require_phase(state, Phase.REVEAL, "revealing a model")
-        require_role(market, state, self.address, Role.CONTRIBUTOR, "revealing a model")
-        if any(s.contributor == self.address for s in market.submissions(task_id)):
-            raise PreflightRefusal(Reason.ALREADY_REVEALED, f"{self.address} has already revealed in task {task_id}.")
-        if not state.panel_drawn:
-            raise PreflightRefusal(Reason.TOO_EARLY, f"the panel of task {task_id} is not drawn yet.")
+        self.check_may_reveal(task_id)
         secret = self._kept_secret(task_id, ModelSecret)
         return secret, fetch_verified(self.need_store(), secret.model_digest, "model file")
 
@@ -266,13 +258,7 @@ class Copier(Contributor):
         return copied
 
     def check_reveal(self, task_id: int) -> tuple[ModelSecret, bytes]:
-        market, state = self.market, self.state(task_id)
-        require_phase(state, Phase.REVEAL, "revealing a model")
-        require_role(market, state, self.address, Role.CONTRIBUTOR, "revealing a model")
-        if any(s.contributor == self.address for s in market.submissions(task_id)):
-            raise PreflightRefusal(Reason.ALREADY_REVEALED, f"{self.address} has already revealed in task {task_id}.")
-        if not state.panel_drawn:
-            raise PreflightRefusal(Reason.TOO_EARLY, f"the panel of task {task_id} is not drawn yet.")
+        self.check_may_reveal(task_id)
         return self.victim_secret(task_id), b""
 
     def reveal(self, task_id: int) -> int:
