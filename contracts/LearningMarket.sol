@@ -319,9 +319,9 @@ contract LearningMarket is ILearningMarket, Escrow {
             _distance(panel.sorted[0], median) > panel.tolerance
                 || _distance(panel.sorted[n - 1], median) > panel.tolerance
         ) support = _judge(panel, index, median);
-        // Honest members score exactly alike: an even count whose middle two differ is two halves,
-        // and their mean would let one half move every median by up to the tolerance unflagged.
-        if (n % 2 == 0 && panel.sorted[n / 2 - 1] != panel.sorted[n / 2]) support = 0;
+        // An even count whose middle two lie further apart than the tolerance is two halves: their
+        // mean would let one half move every median by up to the tolerance with nobody flagged.
+        if (n % 2 == 0 && panel.sorted[n / 2] - panel.sorted[n / 2 - 1] > panel.tolerance) support = 0;
         // A median that a strict majority of the revealing members does not stand behind is no
         // verdict: whoever excluded honest members (a test set served to a few, a member kept
         // from revealing) must not get to steer it.

@@ -187,7 +187,7 @@ class MarketStateMachine(RuleBasedStateMachine):
         return outcome, receipt
 
     def _block_hash(self, number: int) -> bytes:
-        block = self.rpc.rpc("eth_getBlockByNumber", [hex(number), False])
+        block = self.rpc.node.call("eth_getBlockByNumber", hex(number), False)
         return bytes.fromhex(block["hash"][2:])
 
     def _pick_task(self, data) -> tuple[int, TaskModel | None]:

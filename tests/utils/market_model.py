@@ -553,8 +553,8 @@ class TaskModel:
                 medians[s] = median(values)
                 support = sum(abs(v - medians[s]) <= tolerance for v in values)
                 middle = sorted(values)[len(values) // 2 - 1 : len(values) // 2 + 1]
-                if len(values) % 2 == 0 and middle[0] != middle[1]:
-                    support = 0  # two halves: no median stands
+                if len(values) % 2 == 0 and middle[1] - middle[0] > tolerance:
+                    support = 0  # two halves further apart than the tolerance: no median stands
                 flagged |= {
                     m
                     for m, v in zip(counted, values, strict=True)

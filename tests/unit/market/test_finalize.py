@@ -58,7 +58,7 @@ MAIN_SETTLEMENT = (
 )
 
 # Even count: p4 does not reveal; the median is the floor of the mean of the two middle scores.
-EVEN_SCORES = [[2_000] * 5, [7_000, 7_000, 9_000, 7_000, 7_000]]  # 7000 7000 7000 9000 -> 7000
+EVEN_SCORES = [[2_000] * 5, [7_001, 7_000, 9_000, 7_000, 7_000]]  # 7000 7000 7001 9000 -> 7000
 # Dissent: the test set is revealed; p3 and p4 say they could not fetch it.
 DISSENT_SCORES = [[2_000] * 3 + [1_000] * 2, [6_000] * 3 + [3_000] * 2]
 
@@ -327,7 +327,7 @@ def test_finalize__start_model_outside_tolerance__flags_the_member(
 # ------------------------------------------------------------------ medians, honesty
 
 
-def test_finalize__even_count_whose_middle_two_agree__their_score(tasks, outsider):
+def test_finalize__even_count__floor_of_the_middle_two(tasks, outsider):
     even = copy_of(tasks["even"])
     panel = even.panel()
     finalize_all(even, outsider)
