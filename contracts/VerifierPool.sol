@@ -69,20 +69,19 @@ contract VerifierPool is IVerifierPool, ReentrancyGuardTransient {
         Member storage member = _members[msg.sender];
         if (member.activeSince != 0) revert AlreadyRegistered(msg.sender);
 
-        uint256 slot = member.slot;
-        if (slot == 0) {
-            uint256 free = _freeSlots.length;
-            if (free != 0) {
-                // A withdrawn member's slot: the list never fills with dead entries.
-                slot = _freeSlots[free - 1];
-                _freeSlots.pop();
-                _list[slot - 1] = msg.sender;
-            } else {
-                _list.push(msg.sender);
-                slot = _list.length;
-            }
-            member.slot = uint32(slot); // fits: at most one slot per bond ever paid, far below 2^32
+        // Unregistered means never registered or withdrawn (the record deleted): no slot yet.
+        uint256 slot;
+        uint256 free = _freeSlots.length;
+        if (free != 0) {
+            // A withdrawn member's slot: the list never fills with dead entries.
+            slot = _freeSlots[free - 1];
+            _freeSlots.pop();
+            _list[slot - 1] = msg.sender;
+        } else {
+            _list.push(msg.sender);
+            slot = _list.length;
         }
+        member.slot = uint32(slot); // fits: at most one slot per bond ever paid, far below 2^32
         member.bond = uint96(msg.value); // fits: equals the bond, a uint96 (constructor)
         member.activeSince = uint64(block.number);
         ++activeCount;
