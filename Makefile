@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 APE := $(CURDIR)/.venv/bin/ape
 
-.PHONY: setup demo test lint compile clean slither coverage gas gas-benchmark cap-run
+.PHONY: setup demo test lint compile clean slither coverage gas-benchmark cap-run
 
 setup:  ## install the toolchain (Python venv, npm packages, solc adapter); quick when done
 	@tools/setup.sh
@@ -28,13 +28,6 @@ slither: setup  ## static analysis of contracts/ (slither.config.json); fails on
 coverage: setup  ## line, statement, function and branch coverage of contracts/ over the test suite (ARGS: pytest arguments)
 	$(APE) compile --force
 	PYTHONPATH=$(CURDIR) $(APE) test -p tools.coverage.plugin $(ARGS)
-
-gas: setup  ## ape's own gas table (ape test --gas) over one whole round: every action of the market
-	$(APE) compile --force
-	$(APE) test tests/unit/market/test_smoke_round.py --gas
-
-cap-run: setup compile  ## one task at the caps (512 contributors, a 63-member panel) on a plain anvil enforcing EIP-7825: largest gas per action (ARGS: --contributors --panel --batch)
-	$(CURDIR)/.venv/bin/python -m tools.cap_run $(ARGS)
 
 gas-benchmark: setup  ## gas per action and per contributor of whole tasks (1-200 contributors x panels of 3, 5 and 9, and the pool's register, exit and withdraw) beside each action's floor; rewrites the tables in docs/gas.md (ARGS: script options)
 	$(APE) run gas_benchmark $(ARGS)
