@@ -29,6 +29,9 @@ coverage: setup  ## line, statement, function and branch coverage of contracts/ 
 	$(APE) compile --force
 	PYTHONPATH=$(CURDIR) $(APE) test -p tools.coverage.plugin $(ARGS)
 
+cap-run: setup compile  ## one task at the caps (512 contributors, a 63-member panel) on a plain anvil enforcing EIP-7825: largest gas per action (ARGS: --contributors --panel --batch)
+	$(CURDIR)/.venv/bin/python -m tools.cap_run $(ARGS)
+
 gas-benchmark: setup  ## gas per action and per contributor of whole tasks (1-200 contributors x panels of 3, 5 and 9, and the pool's register, exit and withdraw) beside each action's floor; rewrites the tables in docs/gas.md (ARGS: script options)
 	$(APE) run gas_benchmark $(ARGS)
 
