@@ -60,10 +60,9 @@ def test_simulate_round__every_option__reports_plots_and_conserves(tmp_path, nod
     assert "conservation check passed" in done.stdout
 
 
-def test_simulate_round__lazy_initiator_on_a_market_that_is_not_there__one_sentence(chain):
+def test_simulate_round__lazy_initiator_on_a_market_that_is_not_there__one_sentence(node):
     done = _ape_run(
-        "simulate_round", "--lazy-initiator", "--market", "0x000000000000000000000000000000000000dEaD",
-        node=chain.provider.http_uri,
+        "simulate_round", "--lazy-initiator", "--market", "0x000000000000000000000000000000000000dEaD", node=node
     )
 
     assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
