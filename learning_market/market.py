@@ -163,6 +163,17 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class PublishedModel:
+    """A model made public on chain: revealed in a task (`index`: its reveal index) or published as the
+    task's fused model (`index` None), by the log at `position` (block number, log index)."""
+
+    task_id: int
+    index: int | None
+    model_digest: bytes
+    position: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class TaskAnnounced:
     """A TaskCreated event: a task, who created it, its parent, where its spec is, and when."""
 
@@ -186,6 +197,8 @@ class MarketClient:
         self.node = node
         self.gas = gas if gas is not None else GasLedger()
         self.sent: list[Sent] = []
+        self._public: list[PublishedModel] = []  # public_models(), read up to block _public_scanned
+        self._public_scanned = -1
 
     @property
     def address(self) -> str:
@@ -411,7 +424,8 @@ class MarketClient:
         found = []
         for start in range(from_block, to_block + 1, LOG_RANGE):
             for log in node.logs(event, start, min(to_block, start + LOG_RANGE - 1), topics):
-                found.append({**node.abi.decode_event(event, log), "_block": log["blockNumber"]})
+                found.append({**node.abi.decode_event(event, log), "_block": log["blockNumber"],
+                              "_position": (log["blockNumber"], log["logIndex"])})
         return found
 
     @staticmethod
@@ -426,6 +440,33 @@ class MarketClient:
                           int(e["reward"]), str(e["specUri"]), int(e["_block"]))
             for e in self._events("TaskCreated", from_block, to_block, topics)
         ]
+
+    def public_models(self, rescan: bool = False) -> list[PublishedModel]:
+        """Every model made public in the market so far, in chain order: each task's reveals (`ModelRevealed`)
+        and fused models (`FusedModelPublished`). Read from block 0 on the first call (or with `rescan`, after
+        a reorganisation), then only the new blocks."""
+        if rescan:
+            self._public, self._public_scanned = [], -1
+        head = self.block_number()
+        if head > self._public_scanned:
+            found = [
+                PublishedModel(int(e["taskId"]), int(e["submissionIndex"]), bytes(e["modelDigest"]), e["_position"])
+                for e in self._events("ModelRevealed", self._public_scanned + 1, head)
+            ] + [
+                PublishedModel(int(e["taskId"]), None, bytes(e["fusedModelDigest"]), e["_position"])
+                for e in self._events("FusedModelPublished", self._public_scanned + 1, head)
+            ]
+            self._public += sorted(found, key=lambda model: model.position)
+            self._public_scanned = head
+        return list(self._public)
+
+    def commit_positions(self, task_id: int) -> dict[str, tuple[int, int]]:
+        """Where each contributor's model commitment in the task was logged (block number, log index), by
+        account."""
+        return {
+            to_checksum_address(e["contributor"]): e["_position"]
+            for e in self._events("ModelCommitted", 0, self.block_number(), [self._topic(task_id)])
+        }
 
     def claims(self, task_id: int, from_block: int = 0) -> dict[str, int]:
         """What each account has claimed in the task (by `Claimed` events), by account."""

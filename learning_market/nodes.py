@@ -98,13 +98,19 @@ def _hex(value: Any) -> str:
     return "0x" + bytes(value).hex()
 
 
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
 def raw_log(log: Any) -> dict[str, Any]:
-    """A log with its address, topics and data as plain hex strings (web3 gives HexBytes)."""
+    """A log with its address, topics and data as plain hex strings (web3 gives HexBytes), and its block
+    number and index in the block as ints."""
     return {
         "address": to_checksum_address(str(log["address"])),
         "topics": [_hex(t) for t in log["topics"]],
         "data": _hex(log["data"]),
-        "blockNumber": int(log["blockNumber"], 16) if isinstance(log["blockNumber"], str) else int(log["blockNumber"]),
+        "blockNumber": _int(log["blockNumber"]),
+        "logIndex": _int(log["logIndex"]),
         "transactionHash": _hex(log["transactionHash"]),
     }
 

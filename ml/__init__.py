@@ -57,7 +57,7 @@ from ml.privacy import (
     composed_guarantee,
     epsilon_spent,
 )
-from ml.scoring import ModelScore, Scores, ScoringError, ScoringRules, score_models
+from ml.scoring import ModelScore, PublicModel, Scores, ScoringError, ScoringRules, score_models
 from ml.spec import SpecError, TaskSpec
 from ml.stats import Interval, accuracy_interval, paired_difference
 from ml.train import EpochMetrics, TrainConfig, TrainResult, set_seed, train
@@ -89,6 +89,7 @@ __all__ = [
     "PrivacyError",
     "PrivacyGuarantee",
     "PrivacySpent",
+    "PublicModel",
     "RoundRecord",
     "RoundsConfig",
     "Scores",

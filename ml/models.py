@@ -68,7 +68,10 @@ def build_model(architecture: Architecture) -> nn.Module:
         inspect.signature(builder).bind(**kwargs)
     except TypeError as error:
         raise ArchitectureError(f"{name}: {error}") from error
-    return builder(**kwargs)
+    try:
+        return builder(**kwargs)
+    except (TypeError, OverflowError, RuntimeError, MemoryError) as error:  # sizes torch cannot take
+        raise ArchitectureError(f"{name}: cannot be built ({error})") from error
 
 
 def expected_tensors(architecture: Architecture) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:

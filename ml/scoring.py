@@ -6,16 +6,27 @@ integers, since the contract flags a member whose score strays from the median. 
 thread, evaluation mode, float64 forward passes in fixed batches, order-independent sums
 (`math.fsum`) for every float measure, integer counts and exact fractions for every score.
 
-The rules, in order, for each submission (the starting model, index 0, is scored by accuracy):
+The starting model (index 0) scores its accuracy on the evaluation set, but no more than what the
+public audit shards support: its accuracy there plus `start_audit_z` standard errors of the
+difference (`start_cap`). The initiator knows its test set and fixes the start before the audit is
+drawn; a start fit to the shards the audit missed would otherwise raise the baseline above every
+submission and take the reward back. Contributors see the audit before they stake, so they know
+how high the start can set the bar. Unavailable audit shards support nothing: the start counts 0.
+
+The rules, in order, for each submission:
 1. `architecture`: a model whose input or classes differ from the spec's, or (when the spec
    requires its architecture) whose architecture differs, scores 0.
-2. `near_duplicate`: a model near the starting model, a model of the parent task or an earlier
-   reveal scores 0.
+2. `near_duplicate`: a model near the starting model, a model public before its commit (revealed
+   in any task of the market, or published as a fused model: `PublicModel`) or an earlier reveal
+   of the task scores 0.
 3. the base score: accuracy in basis points on the evaluation set.
-4. `marginal` (unless "none"): max(baselineScore, the start's accuracy) plus the model's
+4. `marginal` (unless "none"): max(baselineScore, the start's score) plus the model's
    contribution to the fused model of the eligible submissions (leave-one-out or Shapley), so
    that the contract's weight, max(0, score - max(baselineScore, start's median)), is exactly
-   max(0, contribution) whenever the panel agrees on the start.
+   max(0, contribution) whenever the panel agrees on the start. When the start's cap binds,
+   what the start scores above it goes to the eligible players in proportion to their gain over
+   the start on the audit shards: the initiator's fit pays the contributors who generalise better
+   than the start, not copies of the start.
 """
 
 from __future__ import annotations
@@ -49,11 +60,12 @@ if TYPE_CHECKING:
 
 BPS = 10_000
 RULE_NAMES = ("contribution",)
-RULES_VERSION = 1
+RULES_VERSION = 2  # 2: the start capped by its audit accuracy; near-copies of any public model
 MARGINAL_METHODS = ("none", "leave_one_out", "shapley")
 # fusions that draw no random numbers and train nothing: every verifier fuses alike
 MARGINAL_FUSIONS = ("average", "ensemble")
 SEED_BYTES = 32
+MAX_START_AUDIT_Z = 10
 # shares of the fused model in the mixtures of a coalition's value (the rest is the start)
 START_MIXTURES = (Fraction(1, 4), Fraction(1, 2), Fraction(3, 4))
 
@@ -82,11 +94,15 @@ class ScoringRules:
     start_parameter_ratio: float = 0.005
     # near the start: mean total-variation distance of predictions <= this
     start_output_distance: float = 0.005
-    # near a parent task's model or an earlier reveal j:
+    # near a public model or an earlier reveal j:
     # ||theta - theta_j|| <= this * ||theta - theta_start||
     copy_parameter_ratio: float = 0.1
-    # near a parent task's model or an earlier reveal j: mean total-variation distance <= this
+    # near a public model or an earlier reveal j: mean total-variation distance <= this
     copy_output_distance: float = 0.005
+    # the start scores at most its audit accuracy plus this many standard errors of the
+    # difference between its accuracies on the test and the audit shards (0..10): an honest
+    # start exceeds 3 with probability about 0.13 %
+    start_audit_z: float = 3.0
     # marginal rule: eligible models within this * their own update of a group's first member
     # join its group, one player whose contribution they share (0: every model plays alone)
     group_parameter_ratio: float = 0.25
@@ -124,6 +140,12 @@ class ScoringRules:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
                 raise ScoringError(field, f"must be a number in [0, 1), got {value!r}")
             object.__setattr__(self, field, float(value))
+        z = self.start_audit_z
+        if isinstance(z, bool) or not isinstance(z, (int, float)) or not 0 <= z <= MAX_START_AUDIT_Z:
+            raise ScoringError(
+                "start_audit_z", f"must be a number in [0, {MAX_START_AUDIT_Z}], got {z!r}"
+            )
+        object.__setattr__(self, "start_audit_z", float(z))
         if self.marginal not in MARGINAL_METHODS:
             raise ScoringError(
                 "marginal", f"must be one of {MARGINAL_METHODS}, got {self.marginal!r}"
@@ -162,6 +184,47 @@ class ScoringRules:
 
 
 @dataclass(frozen=True)
+class PublicModel:
+    """A model public in the market: one revealed in another task (the parent's included) or
+    published as a fused model. A submission in `compared_with` (reveal indices from 0: those
+    committed after the model was public, which could have copied it; None: every submission) that
+    nearly copies it scores 0. `model` is None for a file that could not be fetched or decoded:
+    there is nothing to compare with."""
+
+    label: str
+    model: Model | None
+    compared_with: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class StartCap:
+    """How far the audit lets the start count: its accuracy on the audit shards, the margin of
+    `start_audit_z` standard errors (both in bps, the margin rounded up), and their sum, the cap."""
+
+    audit_bps: int
+    margin_bps: int
+
+    @property
+    def bps(self) -> int:
+        return self.audit_bps + self.margin_bps
+
+
+def start_cap(z: float, audit_correct: int, audit_size: int, test_correct: int, test_size: int) -> StartCap:
+    """The start's cap: its audit accuracy plus z standard errors of the difference of two
+    accuracies (pooled: p (1 - p) (1/audit + 1/test)), in exact integer arithmetic so that every
+    verifier gets the same integers."""
+    if min(audit_size, test_size) <= 0:
+        raise ScoringError("start_cap", "needs audit and test examples")
+    pooled, size = audit_correct + test_correct, audit_size + test_size
+    variance = Fraction(pooled * (size - pooled), size * size) * Fraction(size, audit_size * test_size)
+    squared = Fraction(z) ** 2 * BPS**2 * variance  # the margin's square, in bps^2
+    margin = math.isqrt(squared.numerator // squared.denominator)
+    while margin * margin < squared:
+        margin += 1
+    return StartCap(audit_correct * BPS // audit_size, margin)
+
+
+@dataclass(frozen=True)
 class ModelScore:
     """One model's score in basis points and why; `accuracy_bps` is None if it was not evaluated."""
 
@@ -190,7 +253,8 @@ def score_models(
     seed: bytes,
     *,
     baseline_bps: int,
-    parent_models: Sequence[Model | None],
+    public_models: Sequence[PublicModel],
+    audit: Dataset | Sequence[Dataset] | None = None,
 ) -> Scores:
     """Score the starting model and every revealed model by the spec's scoring rules.
 
@@ -200,33 +264,61 @@ def score_models(
     (`taskSeed` on chain, 32 bytes), used only by the Shapley rule's sampled orders.
     `baseline_bps` is the task's `baselineScore`: a marginal score is max(baseline, the start's
     score) plus the contribution, so that the contract's weight is exactly max(0, contribution).
-    `parent_models` are the models revealed in the parent task (`parentTaskId`), in its reveal
-    order, [] without a parent: a near-copy of one of them scores 0 (the chain refuses only an
-    identical digest). Every panel member must pass the same lists to get the same scores.
+    `public_models` are the models public in the market (`PublicModel`): a near-copy of one, by a
+    submission committed after it was public, scores 0 (the chain refuses only an identical
+    digest). `audit` is the audit shards when `evaluation` is the test set: the start scores at most
+    what they support (`start_cap`), and what it scores above that goes to the submissions that
+    beat it on the audit shards; [] when the audit shards are unavailable (the start then counts
+    0); None when `evaluation` is the audit shards themselves. Every panel member must pass the
+    same lists to get the same scores.
     """
     rules = spec.scoring
     examples = _evaluation_set(evaluation, spec)
-    _check_inputs(spec, start, submissions, seed, baseline_bps, parent_models)
+    _check_inputs(spec, start, submissions, seed, baseline_bps, public_models)
+    size = len(examples)
     with _one_torch_thread():
         start_view = view_model(start, examples)
-        parents = [
-            (f"the parent task's #{index}", view_model(model, examples))
-            for index, model in enumerate(parent_models, start=1)
-            if model is not None and _fits(spec, model)
+        audited = _evaluation_set(audit, spec) if audit is not None and len(audit) else None
+        start_audit = correct_predictions(start, audited) if audited is not None else 0
+        cap = (
+            None if audit is None
+            else StartCap(0, 0) if audited is None
+            else start_cap(rules.start_audit_z, start_audit, len(audited), start_view.correct, size)
+        )
+        public = [
+            (p.label, view_model(cast(Model, p.model), examples), p.compared_with)
+            for p in public_models
+            if p.model is not None and _fits(spec, p.model)
         ]
-        views, reasons = _gate(spec, rules, start_view, parents, submissions, examples)
+        views, reasons = _gate(spec, rules, start_view, public, submissions, examples)
         eligible = [i for i, reason in enumerate(reasons) if reason is None]
+        accuracy_bps = start_view.accuracy_bps(size)
+        capped = cap is not None and cap.bps < accuracy_bps
+        # what the start scores above its cap, in examples, and each eligible model's gain over the
+        # start on the audit shards, by which the players share it
+        excess = start_view.correct - Fraction(cap.bps * size, BPS) if capped and cap else Fraction(0)
+        gains = (
+            {i: max(0, correct_predictions(cast(Model, submissions[i]), audited) - start_audit) for i in eligible}
+            if excess and audited is not None else {}
+        )
         contributions = (
             None
             if rules.marginal == "none"
             else _contributions(
-                rules, start, start_view, eligible, submissions, views, examples, seed
+                rules, start, start_view, eligible, submissions, views, examples, seed, excess, gains
             )
         )
-    size = len(examples)
-    start_bps = start_view.accuracy_bps(size)
+    start_bps, start_reason = accuracy_bps, "the starting model: accuracy"
+    if capped and cap:
+        start_bps = cap.bps
+        start_reason = (
+            f"the starting model: accuracy {accuracy_bps} bps capped at its audit accuracy {cap.audit_bps} "
+            f"+ {cap.margin_bps} bps ({rules.start_audit_z:g} standard errors)"
+            if audited is not None
+            else f"the starting model: accuracy {accuracy_bps} bps counted 0: its audit shards are unavailable"
+        )
     reference = max(baseline_bps, start_bps)
-    models = [ModelScore(start_bps, "the starting model: accuracy", start_bps)]
+    models = [ModelScore(start_bps, start_reason, accuracy_bps)]
     for i, (view, reason) in enumerate(zip(views, reasons)):
         accuracy = view.accuracy_bps(size) if view is not None else None
         if reason is not None:
@@ -252,7 +344,7 @@ def _check_inputs(
     submissions: Sequence[Model | None],
     seed: bytes,
     baseline_bps: int,
-    parent_models: Sequence[Model | None],
+    public_models: Sequence[PublicModel],
 ) -> None:
     if not isinstance(start, Model) or not _fits(spec, start):
         raise ScoringError(
@@ -268,7 +360,11 @@ def _check_inputs(
         raise ScoringError(
             "baseline_bps", f"must be the task's baselineScore, 0..{BPS}, got {baseline_bps!r}"
         )
-    for name, models in (("submissions", submissions), ("parent_models", parent_models)):
+    for index, public in enumerate(public_models):
+        if not isinstance(public, PublicModel):
+            raise ScoringError(f"public_models[{index}]", f"must be a PublicModel, got {public!r}")
+    publics = [public.model for public in public_models]
+    for name, models in (("submissions", submissions), ("public_models", publics)):
         for index, model in enumerate(models):
             if model is not None and not isinstance(model, Model):
                 raise ScoringError(
@@ -317,7 +413,7 @@ def _gate(
     spec: TaskSpec,
     rules: ScoringRules,
     start: ModelView,
-    parents: list[tuple[str, ModelView]],
+    public: list[tuple[str, ModelView, int]],
     submissions: Sequence[Model | None],
     evaluation: Dataset,
 ) -> tuple[list[ModelView | None], list[str | None]]:
@@ -326,7 +422,7 @@ def _gate(
     required = architecture_json(spec.architecture)
     views: list[ModelView | None] = []
     reasons: list[str | None] = []
-    for model in submissions:
+    for index, model in enumerate(submissions):
         if model is None:
             views.append(None)
             reasons.append("no model: the file could not be fetched or decoded")
@@ -345,7 +441,8 @@ def _gate(
                 f"off-spec architecture: {view.architecture}, the spec requires {required}"
             )
         else:
-            reason = _near_duplicate(rules, view, start, parents, views)
+            before = [(label, other) for label, other, compared in public if compared is None or index in compared]
+            reason = _near_duplicate(rules, view, start, before, views)
         views.append(view)
         reasons.append(reason)
     return views, reasons
@@ -355,10 +452,10 @@ def _near_duplicate(
     rules: ScoringRules,
     view: ModelView,
     start: ModelView,
-    parents: list[tuple[str, ModelView]],
+    public: list[tuple[str, ModelView]],
     earlier: list[ModelView | None],
 ) -> str | None:
-    """Why `view` is a near-duplicate of the start, of a parent task's model or of an earlier
+    """Why `view` is a near-duplicate of the start, of a model public before it or of an earlier
     reveal, or None."""
     update = parameter_distance(view, start)
     start_norm = exact_norm(start.parameters)
@@ -371,7 +468,7 @@ def _near_duplicate(
             f"near-duplicate of the starting model (parameter distance {_show(ratio)} of the "
             f"start's norm, output distance {distance:.4g})"
         )
-    references = parents + [
+    references = public + [
         (f"#{k}", other) for k, other in enumerate(earlier, start=1) if other is not None
     ]
     for name, other in references:
@@ -449,10 +546,14 @@ def _contributions(
     views: list[ModelView | None],
     evaluation: Dataset,
     seed: bytes,
+    excess: Fraction,
+    gains: dict[int, int],
 ) -> dict[int, tuple[Fraction, list[int]]]:
     """For each eligible submission: its contribution to the fused model, in evaluation
     examples, and the score indices of its group. A group of alike models is one player, whose
-    contribution its members share equally."""
+    contribution its members share equally. `excess` (what the start scores above its cap) goes to
+    the players in proportion to their members' mean gain over the start on the audit shards
+    (`gains`, in examples): nobody's if no model beat the start there."""
     players = [cast(Model, submissions[i]) for i in eligible]
     groups = _groups(rules, start, [cast(ModelView, views[i]) for i in eligible])
 
@@ -464,8 +565,13 @@ def _contributions(
         per_group = leave_one_out(len(groups), value)
     else:
         per_group = shapley(len(groups), value, rules.permutations, seed)
+    group_gains = [Fraction(sum(gains.get(eligible[k], 0) for k in group), len(group)) for group in groups]
+    total_gain = sum(group_gains, Fraction(0))
     return {
-        eligible[k]: (contribution / len(group), [1 + eligible[m] for m in group])
-        for group, contribution in zip(groups, per_group)
+        eligible[k]: (
+            (contribution + (excess * gain / total_gain if total_gain else 0)) / len(group),
+            [1 + eligible[m] for m in group],
+        )
+        for group, contribution, gain in zip(groups, per_group, group_gains)
         for k in group
     }

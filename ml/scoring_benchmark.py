@@ -1,5 +1,6 @@
 """Measures behind the scoring rules' defaults: how far apart honest models are, how close
-resubmissions are, what each rule pays each kind of participant, and Shapley's sampling error.
+resubmissions are, what each rule pays each kind of participant, Shapley's sampling error, and
+how often the start's cap binds (honest starts, and starts fit to the test shards the audit missed).
 
 Real training on the digits, IID and label-skewed (Dirichlet) shards, several seeds and rounds (each
 round starts from the uniform average of the last round's honest models, as in FedAvg):
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import math
 import statistics
 import sys
@@ -25,7 +27,7 @@ from ml.contribution import exact_shapley, shapley
 from ml.data import Dataset, flip_labels, load_digits, shard_dataset, split_dataset
 from ml.fusion import fuse_models
 from ml.models import Architecture, Model, build_model
-from ml.scoring import BPS, ScoringRules, coalition_value, score_models
+from ml.scoring import BPS, PublicModel, ScoringRules, coalition_value, score_models, start_cap
 from ml.similarity import (
     correct_predictions,
     exact_norm,
@@ -406,6 +408,11 @@ def participants(r: Round) -> list[tuple[str, Model]]:
     return cast
 
 
+def parents(r: Round) -> list[PublicModel]:
+    """The models of the parent task (last round), public before every reveal of this one."""
+    return [PublicModel(f"the parent task's #{k}", model) for k, model in enumerate(r.previous)]
+
+
 def contract_weight(score: int, start_score: int) -> int:
     """What the contract pays a submission by: max(0, score - max(baselineScore, start's score))."""
     return max(0, score - max(BASELINE, start_score))
@@ -432,7 +439,7 @@ def payout_rows(
             r.test,
             seed,
             baseline_bps=BASELINE,
-            parent_models=r.previous,
+            public_models=parents(r),
         ).bps
         for (label, _), score in zip(cast, scores[1:]):
             weights[label][method] = weights[label].get(method, 0) + contract_weight(
@@ -516,7 +523,7 @@ def replication_rows(
             r.test,
             seed,
             baseline_bps=BASELINE,
-            parent_models=r.previous,
+            public_models=parents(r),
         ).bps
         single = contract_weight(alone[1], alone[0])
         for label, family in families(r):
@@ -527,7 +534,7 @@ def replication_rows(
                 r.test,
                 seed,
                 baseline_bps=BASELINE,
-                parent_models=r.previous,
+                public_models=parents(r),
             ).bps
             total = sum(contract_weight(score, scores[0]) for score in scores[1 : 1 + len(family)])
             ratios.setdefault(label, {})[method] = total / single if single else math.inf
@@ -586,6 +593,69 @@ def shapley_error_table(errors: dict[int, list[float]], players: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ---------------------------------------------------------------- table 5: the start's cap
+
+CAP_SHARDS, CAP_AUDITED, CAP_FIT = 8, 2, 4  # the test split cut as a task's test set; shards fit
+FIT_EPOCHS = 100
+
+
+def fit_to(start: Model, shards: Sequence[Dataset], noise: Dataset, seed: int) -> Model:
+    """The start trained to learn `shards` by heart, beside as many `noise` examples with random labels (so
+    that it generalises poorly): an initiator's start fit to the test shards it hopes the audit misses."""
+    count = min(sum(len(s) for s in shards), len(noise))
+    labels = np.random.default_rng(seed).integers(0, noise.num_classes, count)
+    memorised = Dataset(
+        np.concatenate([*(s.x for s in shards), noise.x[: len(labels)]]),
+        np.concatenate([*(s.y for s in shards), labels]),
+        noise.num_classes,
+    )
+    model = copy.deepcopy(start)
+    train(model.module, memorised, replace(TRAINING, epochs=FIT_EPOCHS, seed=seed), progress=False)
+    return model
+
+
+def start_cap_rows(r: Round, z: float) -> list[tuple[str, bool, int, int]]:
+    """(kind, capped, margin bps, accuracy - cap bps) for every audit of `CAP_AUDITED` of the test split's
+    `CAP_SHARDS` shards: for honest starts (the round's start and its honest models, none fit to the test
+    set), and for the round's start fit to `CAP_FIT` shards, over the audits that miss them all."""
+    shards = shard_dataset(r.test, CAP_SHARDS, "iid", r.seed)
+    fitted = fit_to(r.start, shards[:CAP_FIT], r.shards[0], r.seed)
+    starts = [("honest", m) for m in [r.start, *(m for models in r.honest.values() for m in models)]]
+    rows = []
+    for kind, model in [*starts, ("fit", fitted)]:
+        correct = [correct_predictions(model, shard) for shard in shards]
+        for audit in itertools.combinations(range(CAP_SHARDS), CAP_AUDITED):
+            if kind == "fit" and min(audit) < CAP_FIT:
+                continue
+            rest = [i for i in range(CAP_SHARDS) if i not in audit]
+            test_correct, test_size = sum(correct[i] for i in rest), sum(len(shards[i]) for i in rest)
+            cap = start_cap(z, sum(correct[i] for i in audit), sum(len(shards[i]) for i in audit),
+                            test_correct, test_size)
+            accuracy = test_correct * BPS // test_size
+            rows.append((kind, accuracy > cap.bps, cap.margin_bps, accuracy - cap.bps))
+    return rows
+
+
+def start_cap_table(rows: list[tuple[str, bool, int, int]]) -> str:
+    lines = [
+        "| start | audits | capped | margin (bps): min / median / max "
+        "| test accuracy - cap (bps): min / median / max |",
+        "|---|---:|---:|---|---|",
+    ]
+    for kind, label in (("honest", "honest (not fit to the test set)"),
+                        ("fit", f"fit to {CAP_FIT} of {CAP_SHARDS} shards, audit missed them")):
+        picked = [row for row in rows if row[0] == kind]
+        if not picked:
+            continue
+        margins, over = [row[2] for row in picked], [row[3] for row in picked]
+        lines.append(
+            f"| {label} | {len(picked)} | {sum(row[1] for row in picked)} | "
+            f"{min(margins)} / {statistics.median(margins):g} / {max(margins)} | "
+            f"{min(over)} / {statistics.median(over):g} / {max(over)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 # ---------------------------------------------------------------- command line
 
 
@@ -636,9 +706,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     replication: dict[str, list[dict[str, dict[str, float]]]] = {a: [] for a in architectures}
     errors: dict[int, list[float]] = {p: [] for p in SHAPLEY_PERMUTATIONS}
+    caps: dict[str, list[tuple[str, bool, int, int]]] = {a: [] for a in architectures}
     for architecture, scheme, seed in tqdm(settings, desc="settings", file=sys.stderr):
         for r in rounds(architecture, scheme, seed, args.rounds, args.contributors):
             measured[architecture] += measure_round(r)
+            caps[architecture] += start_cap_rows(r, rules.start_audit_z)
             payouts[architecture].setdefault((scheme, r.number), []).append(
                 payout_rows(r, methods, task_seeds[0])
             )
@@ -666,6 +738,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"({architecture}, over every setting and round)\n"
             ),
             replication_table(replication[architecture], list(methods)),
+            (
+                f"### The start's cap (audit accuracy + {rules.start_audit_z:g} standard errors): {architecture}, "
+                f"every audit of {CAP_AUDITED} of {CAP_SHARDS} test shards\n"
+            ),
+            start_cap_table(caps[architecture]),
         ]
     sections += [
         (

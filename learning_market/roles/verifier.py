@@ -1,9 +1,11 @@
 """The verifier: a bonded member of the market's verifier pool (register once, request the exit,
 withdraw the bond). It acts only in the tasks whose panel drew it: it fetches the spec, the starting
 model, every revealed model and the test shards by the digests the chain recorded, scores them all
-by the spec's rules (`ml.score_models`, the starting model first), commits to its verdict and scores,
-and reveals them. When the test set is withheld, or its shards cannot be fetched or do not match
-their digests, it votes the test set unavailable and scores on the audit shards instead."""
+by the spec's rules (`ml.score_models`, the starting model first, capped by what the audit shards
+show; each submission compared with every model public in the market before its commit), commits to
+its verdict and scores, and reveals them. When the test set is withheld, or its shards cannot be
+fetched or do not match their digests, it votes the test set unavailable and scores on the audit
+shards instead."""
 
 from __future__ import annotations
 
@@ -26,12 +28,12 @@ from learning_market.checks import (
 )
 from learning_market.commitments import new_salt, score_commitment
 from learning_market.keyring import ScoreSecret
-from learning_market.market import PoolMember
+from learning_market.market import PoolMember, Submission
 from learning_market.phases import Phase, Role
 from learning_market.roles.anyone import Participant
 from learning_market.roles.files import fetch_model, fetch_shards, fetch_spec, revealed_shards
 from learning_market.timeline import when
-from ml import Dataset, Model, ModelFileError, decode_model, score_models
+from ml import Dataset, Model, ModelFileError, PublicModel, decode_model, score_models
 
 
 @dataclass(frozen=True)
@@ -158,45 +160,80 @@ class Verifier(Participant):
         return amount
 
     # ------------------------------------------------------------------ score
-    def _models(self, submissions: list, what: str, missing_as_zero: bool) -> list[Model | None]:
-        """The models of `submissions` fetched by digest and checked; a file that does not load is None
-        (it scores 0), and so is a missing one if `missing_as_zero` (otherwise the refusal stands)."""
-        store, models = self.need_store(), []
-        for submission in submissions:
-            label = f"model of {what} #{submission.index}"
-            try:
-                data = fetch_verified(store, submission.model_digest, label)
-            except PreflightRefusal as refusal:
-                if not (missing_as_zero and isinstance(refusal.__cause__, StoreMissing)):
-                    raise
-                self.log(f"{label} is not in the store: scored 0")
-                models.append(None)
-                continue
-            try:
-                models.append(decode_model(data, submission.model_digest))
-            except (ModelFileError, RuntimeError, ValueError) as error:
-                self.log(f"{label} does not load ({error}): scored 0")
-                models.append(None)
-        return models
+    def _model(self, digest: bytes, label: str, missing_as_zero: bool) -> Model | None:
+        """The model of `digest` fetched and checked; a file that does not load is None (it scores 0), and so
+        is a missing one if `missing_as_zero` (otherwise the refusal stands)."""
+        try:
+            data = fetch_verified(self.need_store(), digest, label)
+        except PreflightRefusal as refusal:
+            if not (missing_as_zero and isinstance(refusal.__cause__, StoreMissing)):
+                raise
+            self.log(f"{label} is not in the store: scored 0")
+            return None
+        try:
+            return decode_model(data, digest)
+        except (ModelFileError, RuntimeError, ValueError) as error:
+            self.log(f"{label} does not load ({error}): scored 0")
+            return None
 
-    def evaluation(self, state: TaskState) -> tuple[bool, list[Dataset]]:
-        """The shards to score on, and the verdict: the test shards (True) when revealed and every one is
-        fetched and matches its digest; else the audit shards (False)."""
+    def _public_model(self, digest: bytes, label: str) -> Model | None:
+        """A public model to compare submissions with, or None (logged) if its file cannot be fetched, does not
+        match its digest or does not load: anyone can make a model public, so nothing about one may stop the
+        scoring."""
+        try:
+            return decode_model(fetch_verified(self.need_store(), digest, label), digest)
+        except (PreflightRefusal, ModelFileError, RuntimeError, ValueError) as error:
+            self.log(f"{label} is not compared with: {error}")
+            return None
+
+    def public_models(self, task_id: int, submissions: list[Submission]) -> list[PublicModel]:
+        """Every model public in the market before one of the task's `submissions` was committed: the models
+        revealed in other tasks and the fused models published, each compared only with the submissions
+        committed after it (which could have copied it; one committed before cannot have, and publishing a
+        model just before an honest reveal must not zero it)."""
+        committed = self.market.commit_positions(task_id)
+        published = self.market.public_models()
+        if sum(1 for m in published if m.task_id == task_id and m.index is not None) != len(submissions):
+            published = self.market.public_models(rescan=True)  # the chain reorganised under the cache
+        public = []
+        for model in published:
+            later = frozenset(s.index for s in submissions if committed[s.contributor] > model.position)
+            if model.task_id == task_id and model.index is not None or not later:
+                continue
+            label = (f"task {model.task_id}'s fused model" if model.index is None
+                     else f"task {model.task_id}'s #{model.index + 1}")
+            public.append(PublicModel(label, self._public_model(model.model_digest, f"model of {label}"), later))
+        return public
+
+    def evaluation(self, state: TaskState) -> tuple[bool, list[Dataset], list[Dataset] | None]:
+        """The verdict, the shards to score on and the audit shards that cap the start: the test shards (True)
+        when revealed and every one is fetched and matches its digest, with the audit shards ([] if they
+        cannot be fetched: the start then counts 0); else the audit shards (False), which then cap
+        nothing."""
         store = self.need_store()
         digests, _ = self.market.shards(state.task_id)
         if state.test_revealed:
             try:
-                return True, fetch_shards(store, revealed_shards(state, digests, audit=False), "test")
+                test = fetch_shards(store, revealed_shards(state, digests, audit=False), "test")
             except PreflightRefusal as refusal:
                 self.log(f"the test set of task {state.task_id} is unavailable ({refusal}): scoring on the audit "
                          "shards")
+            else:
+                try:
+                    return True, test, fetch_shards(store, revealed_shards(state, digests, audit=True), "audit")
+                except PreflightRefusal as refusal:
+                    self.log(f"the audit shards of task {state.task_id} are unavailable ({refusal}): the starting "
+                             "model counts 0")
+                    return True, test, []
         else:
             self.log(f"the test set of task {state.task_id} was withheld: scoring on the audit shards")
-        return False, fetch_shards(store, revealed_shards(state, digests, audit=True), "audit")
+        return False, fetch_shards(store, revealed_shards(state, digests, audit=True), "audit"), None
 
     def score(self, task_id: int, missing_as_zero: bool = False) -> Scoring:
         """The verdict and the scores (bps) of the starting model and every revealed model, in reveal order,
-        by the spec's scoring rules (`ml.score_models`) and seeded by the task's public randomness.
+        by the spec's scoring rules (`ml.score_models`) and seeded by the task's public randomness: the start
+        capped by what the audit shards show, and every submission compared with the models public in the
+        market before it was revealed.
 
         Every file is fetched by the digest the chain recorded and checked: a model file that does not match
         is refused (fetch it again), a model missing from the store is refused unless `missing_as_zero`, and
@@ -209,13 +246,15 @@ class Verifier(Participant):
                 Reason.BAD_FILE, f"the spec of task {task_id} names no starting model, which the panel scores first."
             )
         start = fetch_model(store, spec.initial_model, "starting model named by the spec")
-        available, shards = self.evaluation(state)
-        submissions = self._models(self.market.submissions(task_id), "submission", missing_as_zero)
-        parent = state.params.parent_task_id
-        parents = self._models(self.market.submissions(parent), f"task {parent}'s submission", True) if parent else []
+        available, shards, audit = self.evaluation(state)
+        revealed = self.market.submissions(task_id)
+        submissions = [
+            self._model(s.model_digest, f"model of submission #{s.index}", missing_as_zero) for s in revealed
+        ]
         scores = score_models(
             spec, start, submissions, shards, self.market.task_seed(task_id),
-            baseline_bps=state.params.baseline_score, parent_models=parents,
+            baseline_bps=state.params.baseline_score, public_models=self.public_models(task_id, revealed),
+            audit=audit,
         )
         return Scoring(available, tuple(scores.bps))
 

@@ -18,7 +18,7 @@ from learning_market.checks import PreflightRefusal, Reason, eth
 from learning_market.commitments import model_commitment, shard_commitment, test_set_commitment
 from learning_market.keyring import Keyring, KeyringError, ModelSecret, TestSetSecret
 from learning_market.market import MarketClient
-from learning_market.nodes import ApeNode
+from learning_market.nodes import ApeNode, RpcNode
 from learning_market.options import explained
 from learning_market.overview import format_overview, overview
 from learning_market.phases import BPS, Basis, Phase
@@ -29,6 +29,10 @@ from learning_market.roles.verifier import Verifier
 from learning_market.terms import TaskTerms
 from learning_market.timeline import utc, when
 from ml import (
+    Dataset,
+    Model,
+    ModelFileError,
+    PublicModel,
     ScoringRules,
     TaskSpec,
     TrainConfig,
@@ -43,6 +47,7 @@ from ml import (
     shard_dataset,
     split_dataset,
 )
+from ml.scoring_benchmark import byte_variant
 from tests.utils.market import FORFEIT_BPS, UNBONDING_PERIOD, VERIFIER_BOND
 
 ARCHITECTURE = {"name": "mlp", "input_shape": [1, 8, 8], "num_classes": 10, "hidden_sizes": [16]}
@@ -166,16 +171,37 @@ def _refused(chain: Any, account: Any, action, *args: Any, **kwargs: Any) -> Pre
 
 
 def _expected_scores(client, store, task_id: int, audit: bool) -> list[int]:
-    """What every honest member scores: ml.score_models on the test shards (or the audit shards), the
-    starting model first, by the files the chain names."""
+    """What every honest member scores: ml.score_models on the test shards (capping the start by the audit
+    shards) or on the audit shards, the starting model first, by the files the chain names; each
+    submission compared with the models revealed in other tasks and the fused models public before its
+    commit."""
     state = client.task(task_id)
     spec = TaskSpec.from_json_bytes(store.get(state.params.spec_digest))
     digests, _ = client.shards(task_id)
-    shards = [decode_dataset(store.get(digests[i])) for i in (state.audit_indices if audit else state.test_indices)]
+
+    def shards(indices: list[int]) -> list[Dataset]:
+        return [decode_dataset(store.get(digests[i])) for i in indices]
+
     models = [decode_model(store.get(s.model_digest)) for s in client.submissions(task_id)]
     start = decode_model(store.get(spec.initial_model))
-    scores = score_models(spec, start, models, shards, client.task_seed(task_id),
-                          baseline_bps=state.params.baseline_score, parent_models=[])
+    submissions, committed = client.submissions(task_id), client.commit_positions(task_id)
+
+    def decoded(digest: bytes) -> Model | None:
+        try:
+            return decode_model(store.get(digest))
+        except ModelFileError:
+            return None
+
+    public = [
+        PublicModel(f"task {m.task_id}'s model", decoded(m.model_digest),
+                    frozenset(s.index for s in submissions if committed[s.contributor] > m.position))
+        for m in client.public_models() if (m.task_id, m.index is None) != (task_id, False)
+    ]
+    scores = score_models(
+        spec, start, models, shards(state.audit_indices if audit else state.test_indices), client.task_seed(task_id),
+        baseline_bps=state.params.baseline_score, public_models=public,
+        audit=None if audit else shards(state.audit_indices),
+    )
     return scores.bps
 
 
@@ -250,6 +276,17 @@ def test_role_steps__whole_task__pays_by_score_and_publishes_the_fused_model(
     assert sum(paid.values()) + view.burned == view.deposited
     assert client.task(task_id).fused_digest == published.digest and published.members == 2
     decode_model(store.get(published.digest), published.digest)
+    # the market's public models (read once while scoring, then only the new blocks): both reveals, then the
+    # fused model, in chain order; raw JSON-RPC reads the same
+    public = client.public_models()
+    assert [(m.task_id, m.index, m.model_digest) for m in public] == [
+        (task_id, 0, trained[0].model_digest), (task_id, 1, trained[1].model_digest), (task_id, None, published.digest)
+    ]
+    assert [m.position[0] for m in public] == [
+        s.block for s in client.sent if s.action in ("revealModel", "publishFusedModel")
+    ]
+    assert sorted({m.position for m in public}) == [m.position for m in public]
+    assert MarketClient(RpcNode(chain.provider.http_uri, client.address)).public_models() == public
     shown = format_overview(overview(client, task_id, alice.address))
     assert "  verdict:        on the test shards (3 counted of 3 revealed, 3 honest)" in shown
     assert f"  baseline:       {baseline / 100:.2f}% (the starting model's median {expected[0] / 100:.2f}%" in shown
@@ -551,6 +588,120 @@ def test_reveal_model__digest_revealed_in_an_earlier_task__refuses_duplicate_mar
         f"model 0x{digest.hex()} was already revealed in task {task.task_id}, and the market takes each model "
         "once, in any task."
     )
+
+
+def test_score__near_copy_of_a_model_revealed_in_another_task__scores_zero(
+    draw, client, role, initiator, task, store, contributors, outsider, data
+):
+    """Threat model, open issue 9: the chain refuses only the exact digest; a copy of a model revealed in
+    task A with every weight's lowest bit flipped, committed into task B, scores 0 there (while the same
+    model, were it original, would score its accuracy)."""
+    # Prepare: alice reveals in task A; in task B the copier commits the variant, bob a model of his own
+    alice = _committed(role, task, contributors[0], store, seed=5)
+    client.advance_past(task.params.commit_deadline)
+    Participant(client, outsider).open_panel(task.task_id)
+    alice.reveal(task.task_id)
+    original = decode_model(store.get(client.submissions(task.task_id)[0].model_digest))
+    later = role(Initiator, initiator).create_task(SPEC, data["test"], TERMS, start_margin=0)
+    bob = _committed(role, later, contributors[1], store, seed=6)
+    copier = _stand_in(role, contributors[2])
+    copier.commit(later.task_id, store.put(encode_model(byte_variant(original).module, ARCHITECTURE)))
+    client.advance_past(later.params.commit_deadline)
+    judges = draw(later.task_id)
+    bob.reveal(later.task_id)
+    copier.reveal(later.task_id)
+    client.advance_past(later.params.reveal_deadline)
+    role(Initiator, initiator).reveal_test_set(later.task_id)
+
+    # Execute
+    scored = judges[0].score(later.task_id)
+
+    # Assert: the copy scores 0, bob his accuracy, as ml.score_models says with the market's public models
+    expected = _expected_scores(client, store, later.task_id, audit=False)
+    assert scored.scores == tuple(expected) and scored.test_set_available
+    assert expected[2] == 0 < expected[1]
+    state = client.task(later.task_id)
+    digests, _ = client.shards(later.task_id)
+    test_shards = [decode_dataset(store.get(digests[i])) for i in state.test_indices]
+    start = decode_model(store.get(TaskSpec.from_json_bytes(store.get(state.params.spec_digest)).initial_model))
+    as_original = score_models(
+        SPEC, start, [byte_variant(original)], test_shards,
+        client.task_seed(later.task_id), baseline_bps=state.params.baseline_score, public_models=[],
+    )
+    assert as_original.bps[1] > 0
+
+
+def test_score__public_model_file_that_does_not_load__skipped(
+    draw, client, role, initiator, task, store, contributors, outsider, data
+):
+    """Anyone can make a file public by revealing it in a task of its own: one that is not a model file
+    is not compared with (nothing in it may stop a panel's scoring), and the task scores as usual."""
+    # Prepare: mallory, through the contract (her tooling would refuse), reveals junk in task A; bob's model
+    # in task B
+    mallory, junk, salt = contributors[2], store.put(b"not a model file"), bytes(32)
+    commitment = model_commitment(client.chain_id, client.address, task.task_id, mallory.address, junk, salt)
+    client.commit_model(task.task_id, commitment, TERMS.contributor_stake, sender=mallory)
+    client.advance_past(task.params.commit_deadline)
+    Participant(client, outsider).open_panel(task.task_id)
+    client.reveal_model(task.task_id, junk, salt, "file:///junk", sender=mallory)
+    later = role(Initiator, initiator).create_task(SPEC, data["test"], TERMS, start_margin=0)
+    bob = _committed(role, later, contributors[1], store, seed=6)
+    client.advance_past(later.params.commit_deadline)
+    judges = draw(later.task_id)
+    bob.reveal(later.task_id)
+    client.advance_past(later.params.reveal_deadline)
+    role(Initiator, initiator).reveal_test_set(later.task_id)
+
+    # Execute
+    scored = judges[0].score(later.task_id)
+
+    # Assert
+    assert scored.scores == tuple(_expected_scores(client, store, later.task_id, audit=False))
+    assert scored.scores[1] > 0
+
+
+def test_score__model_made_public_between_a_commit_and_its_reveal__not_compared(
+    draw, client, role, initiator, task, store, contributors, outsider, data
+):
+    """Publishing a model needs no commitment (`publishFusedModel` takes any digest), so someone who sees an
+    honest reveal in the mempool could make the model public just before it is mined. A model made public
+    after a submission's commit is not compared with it: the honest model scores its accuracy. (The public
+    model here is revealed in task A, as a fused model would be published: both are public models alike.)"""
+    # Prepare: erin commits in task B (its windows longer than A's); then a variant of her model is made
+    # public in task A
+    later = role(Initiator, initiator).create_task(
+        SPEC, data["test"], dataclasses.replace(TERMS, window=2 * TERMS.window), start_margin=0
+    )
+    erin = role(Contributor, contributors[3], audit_policy=STAND_IN)
+    model = decode_model(store.get(store.put(_model_file(seed=7))))
+    erin.commit(later.task_id, store.put(encode_model(model.module, ARCHITECTURE)))
+    mallory = _stand_in(role, contributors[2])
+    mallory.commit(task.task_id, store.put(encode_model(byte_variant(model).module, ARCHITECTURE)))
+    client.advance_past(task.params.commit_deadline)
+    assert client.task(later.task_id).phase == Phase.COMMIT
+    Participant(client, outsider).open_panel(task.task_id)
+    mallory.reveal(task.task_id)  # public from here, before erin's reveal
+    client.advance_past(later.params.commit_deadline)
+    judges = draw(later.task_id)
+    erin.reveal(later.task_id)
+    client.advance_past(later.params.reveal_deadline)
+    role(Initiator, initiator).reveal_test_set(later.task_id)
+
+    # Execute
+    scored = judges[0].score(later.task_id)
+
+    # Assert: erin's model scores its accuracy; compared with the public variant, it would have scored 0
+    expected = _expected_scores(client, store, later.task_id, audit=False)
+    assert scored.scores == tuple(expected) and expected[1] > 0
+    state = client.task(later.task_id)
+    digests, _ = client.shards(later.task_id)
+    test_shards = [decode_dataset(store.get(digests[i])) for i in state.test_indices]
+    start = decode_model(store.get(TaskSpec.from_json_bytes(store.get(state.params.spec_digest)).initial_model))
+    compared = score_models(
+        SPEC, start, [model], test_shards, client.task_seed(later.task_id),
+        baseline_bps=state.params.baseline_score, public_models=[PublicModel("task A's #1", byte_variant(model))],
+    )
+    assert compared.bps[1] == 0
 
 
 def test_reveal_model__not_a_contributor__refuses(chain, client, role, task, outsider):

@@ -150,6 +150,22 @@ def test_decode_model__huge_architecture_in_header__refused_before_allocating():
         decode_model(_file(_logistic_tensors(), architecture))
 
 
+@pytest.mark.parametrize(
+    "architecture",
+    [
+        {**LOGISTIC, "num_classes": 10**30},
+        {**MLP, "input_shape": [10**6, 10**6, 10**6]},
+        {"name": "cnn", "input_shape": [1, 8, 8], "num_classes": 10, "channels": [10**30]},
+    ],
+    ids=["classes-beyond-int64", "input-beyond-storage", "channels-beyond-int64"],
+)
+def test_decode_model__sizes_torch_cannot_take__refused_as_a_model_file_error(architecture):
+    """A stranger's header can name sizes torch refuses with TypeError or RuntimeError: the file is refused
+    like any other malformed one, so that a verifier scores it 0 (or skips it) instead of stopping."""
+    with pytest.raises(ModelFileError, match=r"invalid architecture: \w+: cannot be built"):
+        decode_model(_file(_logistic_tensors(), architecture))
+
+
 def test_decode_model__loaded_weights_do_not_alias_the_input_bytes(trained_mlp):
     data = encode_model(trained_mlp.module, trained_mlp.architecture)
     loaded = decode_model(data)

@@ -9,6 +9,7 @@ import copy
 import dataclasses
 import json
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -26,7 +27,7 @@ from ml import (
 )
 from ml.contribution import exact_shapley
 from ml.fusion import fuse_models
-from ml.scoring import BPS, Scores, ScoringError, ScoringRules, score_models
+from ml.scoring import BPS, PublicModel, Scores, ScoringError, ScoringRules, score_models, start_cap
 from ml.scoring_benchmark import byte_variant, permuted, perturbed
 from ml.similarity import correct_predictions, exact_norm
 from tests.ml.conftest import LOGISTIC, MLP
@@ -130,7 +131,7 @@ def test_score_models__same_inputs_twice__same_scores_and_reasons(first_round, t
 
     # Execute
     first = score_models(
-        _spec(), start, submissions, test_set, SEED, baseline_bps=BASELINE, parent_models=[]
+        _spec(), start, submissions, test_set, SEED, baseline_bps=BASELINE, public_models=[]
     )
     second = score_models(
         _spec(),
@@ -139,7 +140,7 @@ def test_score_models__same_inputs_twice__same_scores_and_reasons(first_round, t
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
 
     # Assert
@@ -156,10 +157,10 @@ def test_score_models__order_of_examples_and_shards__irrelevant(first_round, tes
 
     # Execute
     whole = score_models(
-        _spec(), start, honest, test_set, SEED, baseline_bps=BASELINE, parent_models=[]
+        _spec(), start, honest, test_set, SEED, baseline_bps=BASELINE, public_models=[]
     )
     sharded = score_models(
-        _spec(), start, honest, pieces, SEED, baseline_bps=BASELINE, parent_models=[]
+        _spec(), start, honest, pieces, SEED, baseline_bps=BASELINE, public_models=[]
     )
 
     # Assert
@@ -170,13 +171,13 @@ def test_score_models__torch_thread_count__irrelevant_and_restored(first_round, 
     # Prepare
     start, honest = first_round
     one_thread = score_models(
-        _spec(), start, honest, test_set, SEED, baseline_bps=BASELINE, parent_models=[]
+        _spec(), start, honest, test_set, SEED, baseline_bps=BASELINE, public_models=[]
     )
     torch.set_num_threads(2)
     try:
         # Execute
         two_threads = score_models(
-            _spec(), start, honest, test_set, SEED, baseline_bps=BASELINE, parent_models=[]
+            _spec(), start, honest, test_set, SEED, baseline_bps=BASELINE, public_models=[]
         )
 
         # Assert
@@ -194,7 +195,7 @@ def test_score_models__models_left_as_they_were(first_round, test_set):
     before = {name: t.clone() for name, t in model.module.state_dict().items()}
 
     # Execute
-    score_models(_spec(), start, [model], test_set, SEED, baseline_bps=BASELINE, parent_models=[])
+    score_models(_spec(), start, [model], test_set, SEED, baseline_bps=BASELINE, public_models=[])
 
     # Assert
     assert model.module.training
@@ -211,13 +212,13 @@ def test_score_models__shapley_sampled__same_seed_same_scores_other_seed_may_dif
 
     # Execute
     first = score_models(
-        spec, start, honest, test_set, SEED, baseline_bps=BASELINE, parent_models=[]
+        spec, start, honest, test_set, SEED, baseline_bps=BASELINE, public_models=[]
     )
     again = score_models(
-        spec, start, honest, test_set, SEED, baseline_bps=BASELINE, parent_models=[]
+        spec, start, honest, test_set, SEED, baseline_bps=BASELINE, public_models=[]
     )
     other = score_models(
-        spec, start, honest, test_set, bytes(32), baseline_bps=BASELINE, parent_models=[]
+        spec, start, honest, test_set, bytes(32), baseline_bps=BASELINE, public_models=[]
     )
 
     # Assert
@@ -231,9 +232,9 @@ def test_score_models__shapley_exact__seed_irrelevant(first_round, test_set):
 
     # Execute / Assert
     assert score_models(
-        _spec(), start, honest, test_set, SEED, baseline_bps=BASELINE, parent_models=[]
+        _spec(), start, honest, test_set, SEED, baseline_bps=BASELINE, public_models=[]
     ) == score_models(
-        _spec(), start, honest, test_set, bytes(32), baseline_bps=BASELINE, parent_models=[]
+        _spec(), start, honest, test_set, bytes(32), baseline_bps=BASELINE, public_models=[]
     )
 
 
@@ -257,7 +258,7 @@ def test_architecture__another_architecture__scores_zero(
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
 
     # Assert
@@ -277,7 +278,7 @@ def test_architecture__other_input_or_classes__scores_zero_unevaluated(
 
     # Execute
     scores = score_models(
-        _spec(), start, [other, None], test_set, SEED, baseline_bps=BASELINE, parent_models=[]
+        _spec(), start, [other, None], test_set, SEED, baseline_bps=BASELINE, public_models=[]
     )
 
     # Assert
@@ -306,7 +307,7 @@ def test_architecture__not_required__other_architectures_scored_and_fused_by_ens
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
 
     # Assert
@@ -339,7 +340,7 @@ def test_near_duplicate__of_the_start__scores_zero(first_round, test_set, resubm
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
 
     # Assert
@@ -375,7 +376,7 @@ def test_near_duplicate__of_an_earlier_reveal__scores_zero_the_original_keeps_it
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
 
     # Execute
@@ -386,13 +387,17 @@ def test_near_duplicate__of_an_earlier_reveal__scores_zero_the_original_keeps_it
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
 
     # Assert
     assert scores.bps[3] == 0
     assert scores.models[3].reason.startswith("near-duplicate of #2 (")
     assert scores.bps[:3] == alone.bps
+
+
+def _public(label: str, models: Sequence[Model | None]) -> list[PublicModel]:
+    return [PublicModel(f"{label} #{k}", model) for k, model in enumerate(models, start=1)]
 
 
 def test_near_duplicate__of_a_parent_task_model__scores_zero(rounds, test_set):
@@ -409,7 +414,7 @@ def test_near_duplicate__of_a_parent_task_model__scores_zero(rounds, test_set):
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[None, *parent_models],
+        public_models=_public("the parent task's", [None, *parent_models]),
     )
 
     # Assert: numbered in the parent's reveal order, the missing file included
@@ -429,7 +434,7 @@ def test_near_duplicate__honest_models_of_every_round__never_flagged(rounds, tes
             test_set,
             SEED,
             baseline_bps=BASELINE,
-            parent_models=parent_models,
+            public_models=_public("the parent task's", parent_models),
         )
         parent_models = honest
 
@@ -457,12 +462,162 @@ def test_near_duplicate__thresholds_at_zero__only_exact_copies_flagged(first_rou
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
 
     # Assert
     assert scores.models[1].reason.startswith("near-duplicate of the starting model")
     assert scores.models[2].reason == "accuracy"
+
+
+def test_near_duplicate__of_a_model_revealed_in_another_task__scores_zero_if_committed_after_it(
+    first_round, test_set
+):
+    """Threat model, open issue 9 closed: a model revealed in another task and copied with one byte
+    changed into this one scores 0 if committed after the original was public; a submission committed
+    before is not compared with it (it cannot have copied it, and publishing a model just before an
+    honest reveal must not zero it)."""
+    # Prepare: task A's model, public before the commit of this task's second reveal only
+    start, honest = first_round
+    original = honest[3]
+    public = [PublicModel("task 7's #1", original, compared_with=frozenset({1}))]
+
+    # Execute: the copy revealed first, then again second
+    early = score_models(_spec(), start, [byte_variant(original), honest[0]], test_set, SEED,
+                         baseline_bps=BASELINE, public_models=public)
+    late = score_models(_spec(), start, [honest[0], byte_variant(original)], test_set, SEED,
+                        baseline_bps=BASELINE, public_models=public)
+
+    # Assert
+    assert "contribution" in early.models[1].reason and early.bps[1] > 0
+    assert late.bps[2] == 0 and late.models[2].reason.startswith("near-duplicate of task 7's #1 (")
+    assert "contribution" in late.models[1].reason
+
+
+# ---------------------------------------------------------------- the start's cap
+
+
+def test_start_cap__exact_integers__audit_accuracy_plus_z_pooled_standard_errors():
+    # 60 of 100 audit examples right, 260 of 300 test examples: p = 320/400, so the variance of the
+    # difference is 0.8 * 0.2 * (1/100 + 1/300) = 0.0021333..., its root 0.0461880..., times 3 in bps
+    cap = start_cap(3.0, 60, 100, 260, 300)
+
+    assert (cap.audit_bps, cap.margin_bps, cap.bps) == (6_000, 1_386, 7_386)
+    assert start_cap(0.0, 60, 100, 260, 300).bps == 6_000
+    assert start_cap(3.0, 100, 100, 300, 300).margin_bps == 0  # no variance: the audit accuracy alone
+
+
+def test_start_cap__honest_start__scores_its_accuracy(first_round, test_set, digits_split):
+    start, honest = first_round
+    audit = digits_split[1]
+
+    with_audit = score_models(_spec(), start, honest, test_set, SEED, baseline_bps=BASELINE,
+                              public_models=[], audit=audit)
+    without = score_models(_spec(), start, honest, test_set, SEED, baseline_bps=BASELINE, public_models=[])
+
+    assert with_audit == without
+    assert with_audit.models[0].reason == "the starting model: accuracy"
+
+
+@pytest.fixture(scope="module")
+def fitted_round(fresh_model, shards, test_set, digits_split) -> tuple[Model, list[Model]]:
+    """The initiator's start fit to the test shards the audit missed (learnt by heart with 360
+    randomly labelled training examples, so that it generalises poorly), and the honest models
+    trained from it on the contributors' shards."""
+    noise = np.random.default_rng(0).integers(0, 10, len(test_set))
+    memorised = Dataset(
+        np.concatenate([test_set.x, digits_split[0].x[: len(test_set)]]),
+        np.concatenate([test_set.y, noise]),
+        test_set.num_classes,
+    )
+    start = fresh_model(MLP, seed=0)
+    train(start.module, memorised, dataclasses.replace(TRAINING, epochs=100, seed=7), progress=False)
+    return start, [_trained(start, shard, seed=i) for i, shard in enumerate(shards)]
+
+
+@pytest.mark.parametrize("marginal", ["none", "leave_one_out", "shapley"])
+def test_start_cap__start_fit_to_the_test_shards__capped_and_its_excess_paid_to_the_contributors(
+    fitted_round, test_set, digits_split, marginal
+):
+    """Threat model, open issue 8 closed: a start fit to the test shards the audit missed scores
+    far above what it generalises to, and raises the bar every submission must clear. With the cap
+    it counts for its audit accuracy plus three standard errors. Under "none" every weight rises by
+    what the start lost; under a marginal rule (contributions measured against the fit start are
+    about 0) what the start scored above its cap goes to the contributors in proportion to their
+    gain over the start on the audit shards."""
+    # Prepare
+    start, honest = fitted_round
+    audit = digits_split[1]
+    spec = _spec(marginal=marginal)
+    size = len(test_set)
+    test_correct, audit_correct = (correct_predictions(start, d) for d in (test_set, audit))
+    cap = start_cap(3.0, audit_correct, len(audit), test_correct, size)
+    accuracy = test_correct * BPS // size
+
+    # Execute
+    uncapped = score_models(spec, start, honest, test_set, SEED, baseline_bps=BASELINE, public_models=[])
+    capped = score_models(
+        spec, start, honest, test_set, SEED, baseline_bps=BASELINE, public_models=[], audit=audit
+    )
+
+    # Assert: the fit shows (the start knows the test set far better than the audit)
+    assert accuracy - cap.bps > 2_000
+    assert uncapped.bps[0] == accuracy and uncapped.models[0].reason == "the starting model: accuracy"
+    # ... the start is capped ...
+    assert capped.bps[0] == cap.bps and capped.models[0].accuracy_bps == accuracy
+    assert capped.models[0].reason == (
+        f"the starting model: accuracy {accuracy} bps capped at its audit accuracy {cap.audit_bps} "
+        f"+ {cap.margin_bps} bps (3 standard errors)"
+    )
+    # ... and each contributor's weight rises by its part of the excess (to the bps it is rounded to)
+    raised = [c - u for c, u in zip(_weights(capped), _weights(uncapped))]
+    if marginal == "none":
+        assert raised == [accuracy - cap.bps] * len(honest)
+    else:
+        gains = [correct_predictions(model, audit) - audit_correct for model in honest]
+        assert all(gain > 0 for gain in gains)
+        excess = (test_correct - Fraction(cap.bps * size, BPS)) * BPS / size
+        shares = [excess * gain / sum(gains) for gain in gains]
+        assert all(abs(r - share) <= 1 for r, share in zip(raised, shares)), (raised, shares)
+    assert all(w > 0 for w in _weights(capped))
+
+
+@pytest.mark.parametrize("marginal", ["leave_one_out", "shapley"])
+def test_start_cap__copies_of_the_fit_start__take_almost_none_of_its_excess(fitted_round, test_set, digits_split,
+                                                                            marginal):
+    """The excess goes by the gain on the audit shards, not per player: four noisy copies of the fit
+    start (the initiator's own submissions, 5 % of the start's norm apart, each a player of its own)
+    generalise no better than the start and take under a tenth of the pool (an equal share per player
+    would have given them about half of it)."""
+    # Prepare
+    start, honest = fitted_round
+    fakes = [perturbed(start, 0.05, _norm(start), seed=k) for k in range(4)]
+
+    # Execute
+    scores = score_models(_spec(marginal=marginal), start, [*honest, *fakes], test_set, SEED,
+                          baseline_bps=BASELINE, public_models=[], audit=digits_split[1])
+
+    # Assert
+    weights = _weights(scores)
+    assert all(w > 0 for w in weights[: len(honest)])
+    assert sum(weights[len(honest):]) * 10 < sum(weights)
+
+
+def test_start_cap__audit_shards_unavailable__the_start_counts_zero(fitted_round, test_set):
+    """Audit shards that cannot be fetched support nothing: the start counts 0 (the initiator, who
+    withheld them, gains nothing by it), and under "none" each weight is its accuracy above the
+    baselineScore."""
+    start, honest = fitted_round
+
+    scores = score_models(_spec(marginal="none"), start, honest, test_set, SEED, baseline_bps=BASELINE,
+                          public_models=[], audit=[])
+
+    accuracy = correct_predictions(start, test_set) * BPS // len(test_set)
+    assert scores.bps[0] == 0 and scores.models[0].accuracy_bps == accuracy
+    assert scores.models[0].reason == (
+        f"the starting model: accuracy {accuracy} bps counted 0: its audit shards are unavailable"
+    )
+    assert _weights(scores) == [m.accuracy_bps - BASELINE for m in scores.models[1:]]
 
 
 # ---------------------------------------------------------------- rules 3 and 4: accuracy, marginal
@@ -483,7 +638,7 @@ def test_base_score__accuracy_in_bps_rounded_down(first_round, test_set):
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
 
     # Assert
@@ -513,7 +668,7 @@ def test_leave_one_out__reference_plus_drop_in_fused_accuracy(first_round, test_
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
 
     # Assert
@@ -540,7 +695,7 @@ def test_shapley__weights_are_exact_shapley_values_whatever_the_baseline(
 
     # Execute
     scores = score_models(
-        _spec(), start, honest, test_set, SEED, baseline_bps=baseline, parent_models=[]
+        _spec(), start, honest, test_set, SEED, baseline_bps=baseline, public_models=[]
     )
 
     # Assert: the contract's weights are the contributions, which add up to the gain of the
@@ -570,7 +725,7 @@ def test_shapley__start_copy_past_the_gate__mixing_with_the_start_pays_it_nothin
             test_set,
             SEED,
             baseline_bps=BASELINE,
-            parent_models=[],
+            public_models=[],
         )
         for mix in (True, False)
     )
@@ -602,7 +757,7 @@ def test_done_when__resubmitted_start__earns_zero_in_every_round(rounds, test_se
             test_set,
             SEED,
             baseline_bps=BASELINE,
-            parent_models=[],
+            public_models=[],
         )
 
         # Assert
@@ -621,7 +776,7 @@ def test_done_when__k_near_copies__earn_together_no_more_than_the_model_alone(
     start, honest = rounds[1]
     spec = _spec(marginal=marginal)
     paid = _weights(
-        score_models(spec, start, honest, test_set, SEED, baseline_bps=BASELINE, parent_models=[])
+        score_models(spec, start, honest, test_set, SEED, baseline_bps=BASELINE, public_models=[])
     )
     best = paid.index(max(paid))
     original, others = honest[best], honest[:best] + honest[best + 1 :]
@@ -635,7 +790,7 @@ def test_done_when__k_near_copies__earn_together_no_more_than_the_model_alone(
             test_set,
             SEED,
             baseline_bps=BASELINE,
-            parent_models=[],
+            public_models=[],
         )
     )
 
@@ -647,7 +802,7 @@ def test_done_when__k_near_copies__earn_together_no_more_than_the_model_alone(
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
 
     # Assert
@@ -666,7 +821,7 @@ def _far_copies(first_round, test_set, group_parameter_ratio: float) -> tuple[Sc
     copies = [perturbed(original, 0.2, update, seed=k) for k in (4, 5)]
     spec = _spec(group_parameter_ratio=group_parameter_ratio)
     alone = _weights(
-        score_models(spec, start, honest, test_set, SEED, baseline_bps=BASELINE, parent_models=[])
+        score_models(spec, start, honest, test_set, SEED, baseline_bps=BASELINE, public_models=[])
     )
     scores = score_models(
         spec,
@@ -675,7 +830,7 @@ def _far_copies(first_round, test_set, group_parameter_ratio: float) -> tuple[Sc
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
     return scores, alone[0]
 
@@ -725,7 +880,7 @@ def test_done_when__later_round_poisoner__scores_below_the_start_and_earns_zero(
         test_set,
         SEED,
         baseline_bps=BASELINE,
-        parent_models=[],
+        public_models=[],
     )
 
     # Assert
@@ -741,7 +896,7 @@ def test_done_when__off_spec_model__scores_zero(first_round, test_set, fresh_mod
 
     # Execute
     scores = score_models(
-        _spec(), start, [*honest, off_spec], test_set, SEED, baseline_bps=BASELINE, parent_models=[]
+        _spec(), start, [*honest, off_spec], test_set, SEED, baseline_bps=BASELINE, public_models=[]
     )
 
     # Assert
@@ -761,7 +916,7 @@ def test_done_when__honest_scores__monotone_in_contribution(digits_split, fresh_
 
         # Execute
         scores = score_models(
-            _spec(), start, models, test_set, SEED, baseline_bps=BASELINE, parent_models=[]
+            _spec(), start, models, test_set, SEED, baseline_bps=BASELINE, public_models=[]
         )
 
         # Assert
@@ -779,7 +934,7 @@ def test_score_models__evaluation_of_another_shape__refused(first_round):
 
     # Execute / Assert
     with pytest.raises(ScoringError, match=r"shard 0 holds \[64\] examples with 10 classes"):
-        score_models(_spec(), start, honest, other, SEED, baseline_bps=BASELINE, parent_models=[])
+        score_models(_spec(), start, honest, other, SEED, baseline_bps=BASELINE, public_models=[])
 
 
 @pytest.mark.parametrize(
@@ -787,7 +942,8 @@ def test_score_models__evaluation_of_another_shape__refused(first_round):
     [
         ({"seed": b"short"}, "seed"),
         ({"submissions": ["a model file"]}, "submissions[0]"),
-        ({"parent_models": [None, b"a model file"]}, "parent_models[1]"),
+        ({"public_models": [PublicModel("a", None), PublicModel("b", b"a model file")]}, "public_models[1]"),
+        ({"public_models": [b"a model file"]}, "public_models[0]"),
         ({"evaluation": []}, "evaluation"),
         ({"baseline_bps": 10_001}, "baseline_bps"),
         ({"baseline_bps": True}, "baseline_bps"),
@@ -802,7 +958,7 @@ def test_score_models__bad_inputs__refused_naming_them(first_round, test_set, ch
         "evaluation": test_set,
         "seed": SEED,
         "baseline_bps": BASELINE,
-        "parent_models": [],
+        "public_models": [],
         **changes,
     }
 
@@ -814,7 +970,7 @@ def test_score_models__bad_inputs__refused_naming_them(first_round, test_set, ch
             inputs["evaluation"],
             inputs["seed"],
             baseline_bps=inputs["baseline_bps"],
-            parent_models=inputs["parent_models"],
+            public_models=inputs["public_models"],
         )
 
     assert raised.value.field == field
@@ -846,7 +1002,9 @@ def test_scoring_rules__absent_section__defaults():
     ("section", "field", "problem"),
     [
         ({"name": "plain"}, "scoring.name", "unknown scoring rules 'plain'"),
-        ({"version": 2}, "scoring.version", "unsupported version 2"),
+        ({"version": 1}, "scoring.version", "unsupported version 1"),  # before the start's cap
+        ({"start_audit_z": 10.5}, "scoring.start_audit_z", "must be a number in [0, 10], got 10.5"),
+        ({"start_audit_z": True}, "scoring.start_audit_z", "must be a number in [0, 10], got True"),
         ({"require_architecture": 1}, "scoring.require_architecture", "must be true or false"),
         ({"mix_with_start": "yes"}, "scoring.mix_with_start", "must be true or false"),
         ({"start_parameter_ratio": -0.1}, "scoring.start_parameter_ratio", "in [0, 1)"),

@@ -91,11 +91,16 @@ def test_main__quick_run__prints_and_writes_every_table(tmp_path: Path, capsys):
             "and share of the total"
         ),
         "### Replication",
+        "### The start's cap (audit accuracy + 3 standard errors)",
         "### Monte Carlo Shapley",
     ]
     # one seed, two schemes, two rounds, two contributors
     assert "| honest, 1 epoch(s) | honest | 8 |" in text
     assert "| start, byte-variant | resubmission | 4 |" in text
+    # honest starts: each round's start and its 3 x 2 honest models, over the 28 audits; the fit start over
+    # the 6 audits that miss its shards
+    assert "| honest (not fit to the test set) | 784 | " in text
+    assert "| fit to 4 of 8 shards, audit missed them | 24 | 24 |" in text
 
 
 def test_main__too_many_shapley_players__refused(capsys):

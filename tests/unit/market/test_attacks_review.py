@@ -2,12 +2,11 @@
 and test_attacks.py do not cover, each with the cheater's net in wei beside what the same
 resources earn honestly.
 
-A test named `test_open_issue__...` demonstrates a profitable hole that is still open (listed in
-docs/threat-model.md's open issues): it passes by showing the gain, asserted to the wei, so that
-its fix turns it red. Every other test shows an attack that fails; two of them were holes that
-the review found and the contracts now close (a rejoining member's second draw ticket, and an
-even count of counted members split in two halves further apart than the tolerance); a
-`test_residual__...` measures what a fix leaves.
+Every test shows an attack that fails; four of them were holes that the review found, now closed:
+in the contracts, a rejoining member's second draw ticket and an even count of counted members
+split in two halves further apart than the tolerance; in the scoring rules the honest panel runs
+(ml.scoring), a starting model fit to the test shards the audit missed and a near-copy of a model
+revealed in another task. A `test_residual__...` measures what a fix leaves.
 
 Amounts: reward R = 1 ETH, contributor stake CS = 0.01 ETH, fee F = 0.1 ETH, bond 0.1 ETH,
 slash S = 0.05 ETH, tolerance 200 bps. "Net" is what an owner's addresses get back minus what
@@ -18,11 +17,11 @@ own, so each panel is the whole pool unless a test says otherwise.
 from collections import Counter
 from fractions import Fraction
 from functools import cache
-from math import comb
 from types import SimpleNamespace
 
 import pytest
 
+from ml.scoring import start_cap
 from tests.utils.deploy import deploy_market, register
 from tests.utils.lifecycle import reverts
 from tests.utils.market import DEFAULT_CONTRIBUTOR_STAKE as CS
@@ -435,63 +434,90 @@ def test_attack__exit_requested_before_the_panel_request__not_drawn_nothing_to_e
 # ======================================================================= the starting model
 
 
-def test_open_issue__initiator_start_model_fit_to_unaudited_test_shards__nobody_beats_the_start(arena):
-    """The baseline is the larger of `baselineScore` and the start's median, and in a first
-    round the start is the initiator's own reference model (in later rounds, whatever digest it
-    published as the parent's fused model: publishFusedModel checks nothing). The initiator
-    knows its test set: it fits the start to 4 of its 8 shards. The audit (2 of 8, drawn after
-    creation, when the start is already fixed by the spec) misses all four with probability
-    C(4,2)/C(8,2) = 3/14; then contributors see an honest start on the audit shards (6000 here),
-    stake, and beat it with 8000 and 7000. On the 6 test shards the honest panel scores the
-    start (4 x 10000 + 2 x 6000) / 6 = 8666: nobody beats it, W = 0, the initiator gets R - F back
-    and keeps both models. When the audit does hit a fitted shard, contributors see the start
-    at 100 % on it, nobody stakes, and the initiator loses the forfeit."""
-    c0, c1 = arena.contributors[:2]
-    members = arena.honest + arena.sybils  # every member honest here
+# The start's test and audit shards in the two tests below: 8 shards of 385 examples, 2 audited. The
+# start is right on 60 % of a shard it was not fit to, on all of one it was fit to.
+SHARD = 385
+AUDIT_CORRECT = 2 * SHARD * 6 // 10  # 462 of 770: the audit drew two shards the start was not fit to
+FITTED_CORRECT = 4 * SHARD + 2 * SHARD * 6 // 10  # 2002 of 2310: fit to 4 of the 6 test shards
+FITTED_START = FITTED_CORRECT * 10_000 // (6 * SHARD)  # 8666 bps
+START_CAP = start_cap(3.0, AUDIT_CORRECT, 2 * SHARD, FITTED_CORRECT, 6 * SHARD)
+
+
+def start_fit(arena, models):
+    """A task whose start is fit to 4 of its 8 shards beside one whose start is not, both 60 % on
+    the audit, with two contributors scoring `models` in both; the honest panel scores each start as
+    ml.scoring does: the fitted one capped at its audit accuracy plus 3 standard errors."""
     honest_task = new_task(arena, "start-honest")
     cheat_task = new_task(arena, "start-fit", **deadlines_of(honest_task))
-    models = [8_000, 7_000]
-    fitted_start = (4 * 10_000 + 2 * 6_000) // 6
+    members = arena.honest + arena.sybils  # every member honest here
     run(
         arena.outsider,
-        [c0, c1],
+        arena.contributors[:2],
         (honest_task, dict.fromkeys(members, [6_000, *models]), {}),
-        (cheat_task, dict.fromkeys(members, [fitted_start, *models]), {}),
+        (cheat_task, dict.fromkeys(members, [min(FITTED_START, START_CAP.bps), *models]), {}),
     )
+    return honest_task, cheat_task, members
+
+
+def test_attack__initiator_start_model_fit_to_unaudited_test_shards__capped_by_the_audit__contributors_paid(arena):
+    """Open issue 8 of docs/threat-model.md, closed. The baseline is the larger of `baselineScore`
+    and the start's median, and the start is the initiator's (its reference model in a first round,
+    whatever it published as the parent's fused model later). It knows its test set and fits the
+    start to 4 of its 8 shards; the audit (2 of 8, drawn when the start is fixed) misses all four with
+    probability C(4,2)/C(8,2) = 3/14. On the 6 test shards the start scores 8666 and, uncapped, beat
+    both contributors (8000 and 7000): no weight, R - F back to the initiator, 900,000,000,000,000,000
+    wei better than honest. The honest panel now scores the start at most its audit accuracy plus three
+    standard errors of the difference: 6000 + 500 here. Both contributors are paid; the initiator pays
+    the whole reward, as an honest one does."""
+    c0, c1 = arena.contributors[:2]
+    assert (FITTED_START, START_CAP.audit_bps, START_CAP.margin_bps) == (8_666, 6_000, 500)
+
+    honest_task, cheat_task, members = start_fit(arena, [8_000, 7_000])
 
     settlement = arena.market.getTask(cheat_task.task_id).settlement
-    assert (settlement.baseline, settlement.totalWeight) == (8_666, 0)
+    assert (settlement.startMedian, settlement.baseline, settlement.totalWeight) == (6_500, 6_500, 1_500 + 500)
     pay_out(
         cheat_task,
-        {c0: CS, c1: CS, arena.initiator: R - F, **dict.fromkeys(members, F // 5)},
+        {c0: CS + (R - F) * 3 // 4, c1: CS + (R - F) // 4, arena.initiator: 0, **dict.fromkeys(members, F // 5)},
     )
+    cheat_net = -R + 0
+    honest_net = -R + owed(honest_task, arena.initiator)
+    assert [owed(honest_task, c) for c in (c0, c1)] == [CS + (R - F) * 2 // 3, CS + (R - F) // 3]
+    assert cheat_net == honest_net == -R
+
+
+def test_residual__start_fit__contributors_within_the_cap_of_the_audit_unpaid(arena):
+    """What the cap leaves: the fitted start still sets the bar at its audit accuracy plus the margin
+    (6500 here), so contributors that beat the honest start (6000) by less than the margin are unpaid,
+    and the initiator gets R - F back: 900,000,000,000,000,000 wei better than honest, when the audit
+    misses the fitted shards (3/14 here) and every contributor is within the margin. Contributors see
+    the start's audit accuracy and the margin (the spec's `start_audit_z`, the audit's size) before they
+    stake: the bar is known to them."""
+    c0, c1 = arena.contributors[:2]
+
+    honest_task, cheat_task, members = start_fit(arena, [6_400, 6_200])
+
+    settlement = arena.market.getTask(cheat_task.task_id).settlement
+    assert (settlement.baseline, settlement.totalWeight) == (6_500, 0)
+    pay_out(cheat_task, {c0: CS, c1: CS, arena.initiator: R - F, **dict.fromkeys(members, F // 5)})
     cheat_net = -R + (R - F)
-    honest_net = -R + owed(honest_task, arena.initiator)  # pays the contributors
-    assert [owed(honest_task, c) for c in (c0, c1)] == [
-        CS + (R - F) * 2 // 3,
-        CS + (R - F) // 3,
-    ]
-    assert (cheat_net, honest_net) == (-F, -R)
-    assert cheat_net - honest_net == 900_000_000_000_000_000  # and it keeps the models
-    # Per listing: the audit passes with p = 3/14, a failed listing burns the forfeit.
-    p = Fraction(comb(4, 2), comb(8, 2))
-    forfeit = R * FORFEIT_BPS // 10_000
-    expected_gain = (R - F) - (1 / p - 1) * forfeit  # per task that passes
-    assert (p, int(expected_gain)) == (Fraction(3, 14), 716_666_666_666_666_666)
+    honest_net = -R + owed(honest_task, arena.initiator)
+    assert [owed(honest_task, c) for c in (c0, c1)] == [CS + (R - F) * 2 // 3, CS + (R - F) // 3]
+    assert cheat_net - honest_net == 900_000_000_000_000_000
 
 
 # ====================================================================== copies across tasks
 
 
-def test_open_issue__copies_a_model_revealed_in_another_task_with_one_byte_changed__paid(arena):
-    """Row 10 of docs/threat-model.md: a digest revealed anywhere is refused everywhere. A copier
-    that downloads the revealed file of task A, changes one byte (a new digest) and submits it to
-    task B, still open for commits, is accepted: the chain refuses exact digests only, and the
-    near-duplicate rule of the spec compares a submission with the start and with *this task's*
-    earlier reveals. B's honest panel scores the copy as the original (8000 on B's test set);
-    the copier, who did no work, takes 60 % of B's pool and the honest contributor of B is
-    diluted from the whole pool to 40 %. (Closed only if the scoring rule compares every
-    submission with every model revealed in the market: every ModelRevealed event.)"""
+def test_attack__copies_a_model_revealed_in_another_task_with_one_byte_changed__scored_zero(arena):
+    """Open issue 9 of docs/threat-model.md, closed. A digest revealed anywhere is refused everywhere
+    (row 10); a copier that downloads the revealed file of task A, changes one byte (a new digest)
+    and submits it to task B, still open for commits, gets past the chain. Scored as an original
+    (8000 on B's test set), the copy took 60 % of B's pool for no work: 540,000,000,000,000,000 wei,
+    the honest rival diluted to 40 %. The honest panel now compares every submission with every model
+    public in the market before its commit (every ModelRevealed and FusedModelPublished event:
+    tests/e2e/test_role_layer.py::test_score__near_copy_of_a_model_revealed_in_another_task__scores_zero)
+    and scores the copy 0: the copier gets its stake back and nothing more, the rival the whole pool."""
     original, copier, rival = arena.contributors[:3]
     members = arena.honest + arena.sybils
     a = new_task(arena, "near-copy-a")
@@ -517,12 +543,12 @@ def test_open_issue__copies_a_model_revealed_in_another_task_with_one_byte_chang
     b.reveal_test_set()
     b.after("testReveal")
     for member in members:
-        b.commit_scores(member, [START, GOOD, FAIR])
+        b.commit_scores(member, [START, 0, FAIR])  # the copy: a near-duplicate of A's #1
     b.after("scoreCommit")
     for member in members:
         b.reveal_scores(member)
     finalize_all(b, arena.outsider)
 
-    copier_net = owed(b, copier) - CS
-    assert copier_net == (R - F) * 6_000 // 10_000 == 540_000_000_000_000_000
-    assert owed(b, rival) == CS + (R - F) * 4_000 // 10_000  # alone it would take R - F
+    pay_out(b, {copier: CS, rival: CS + R - F, arena.initiator: 0, **dict.fromkeys(members, F // 5)})
+    copier_net = CS - CS
+    assert copier_net == 0  # gas aside: what it has without copying
