@@ -590,6 +590,27 @@ def test_reveal_model__digest_revealed_in_an_earlier_task__refuses_duplicate_mar
     )
 
 
+def _scored_after_reveals(draw, client, role, initiator, created: CreatedTask, revealers: list) -> list[Verifier]:
+    """Past the task's commit deadline: its panel drawn, `revealers` reveal in this order, the test set revealed;
+    returns the panel."""
+    client.advance_past(created.params.commit_deadline)
+    judges = draw(created.task_id)
+    for contributor in revealers:
+        contributor.reveal(created.task_id)
+    client.advance_past(created.params.reveal_deadline)
+    role(Initiator, initiator).reveal_test_set(created.task_id)
+    return judges
+
+
+def _start_and_test_shards(client, store, task_id: int) -> tuple[Model, list[Dataset]]:
+    """The task's starting model and its test shards, by the digests on chain."""
+    state = client.task(task_id)
+    digests, _ = client.shards(task_id)
+    spec = TaskSpec.from_json_bytes(store.get(state.params.spec_digest))
+    shards = [decode_dataset(store.get(digests[i])) for i in state.test_indices]
+    return decode_model(store.get(spec.initial_model)), shards
+
+
 def test_score__near_copy_of_a_model_revealed_in_another_task__scores_zero(
     draw, client, role, initiator, task, store, contributors, outsider, data
 ):
@@ -606,12 +627,7 @@ def test_score__near_copy_of_a_model_revealed_in_another_task__scores_zero(
     bob = _committed(role, later, contributors[1], store, seed=6)
     copier = _stand_in(role, contributors[2])
     copier.commit(later.task_id, store.put(encode_model(byte_variant(original).module, ARCHITECTURE)))
-    client.advance_past(later.params.commit_deadline)
-    judges = draw(later.task_id)
-    bob.reveal(later.task_id)
-    copier.reveal(later.task_id)
-    client.advance_past(later.params.reveal_deadline)
-    role(Initiator, initiator).reveal_test_set(later.task_id)
+    judges = _scored_after_reveals(draw, client, role, initiator, later, [bob, copier])
 
     # Execute
     scored = judges[0].score(later.task_id)
@@ -620,13 +636,10 @@ def test_score__near_copy_of_a_model_revealed_in_another_task__scores_zero(
     expected = _expected_scores(client, store, later.task_id, audit=False)
     assert scored.scores == tuple(expected) and scored.test_set_available
     assert expected[2] == 0 < expected[1]
-    state = client.task(later.task_id)
-    digests, _ = client.shards(later.task_id)
-    test_shards = [decode_dataset(store.get(digests[i])) for i in state.test_indices]
-    start = decode_model(store.get(TaskSpec.from_json_bytes(store.get(state.params.spec_digest)).initial_model))
+    start, test_shards = _start_and_test_shards(client, store, later.task_id)
     as_original = score_models(
         SPEC, start, [byte_variant(original)], test_shards,
-        client.task_seed(later.task_id), baseline_bps=state.params.baseline_score, public_models=[],
+        client.task_seed(later.task_id), baseline_bps=TERMS.baseline_score, public_models=[],
     )
     assert as_original.bps[1] > 0
 
@@ -646,11 +659,7 @@ def test_score__public_model_file_that_does_not_load__skipped(
     client.reveal_model(task.task_id, junk, salt, "file:///junk", sender=mallory)
     later = role(Initiator, initiator).create_task(SPEC, data["test"], TERMS, start_margin=0)
     bob = _committed(role, later, contributors[1], store, seed=6)
-    client.advance_past(later.params.commit_deadline)
-    judges = draw(later.task_id)
-    bob.reveal(later.task_id)
-    client.advance_past(later.params.reveal_deadline)
-    role(Initiator, initiator).reveal_test_set(later.task_id)
+    judges = _scored_after_reveals(draw, client, role, initiator, later, [bob])
 
     # Execute
     scored = judges[0].score(later.task_id)
@@ -681,11 +690,7 @@ def test_score__model_made_public_between_a_commit_and_its_reveal__not_compared(
     assert client.task(later.task_id).phase == Phase.COMMIT
     Participant(client, outsider).open_panel(task.task_id)
     mallory.reveal(task.task_id)  # public from here, before erin's reveal
-    client.advance_past(later.params.commit_deadline)
-    judges = draw(later.task_id)
-    erin.reveal(later.task_id)
-    client.advance_past(later.params.reveal_deadline)
-    role(Initiator, initiator).reveal_test_set(later.task_id)
+    judges = _scored_after_reveals(draw, client, role, initiator, later, [erin])
 
     # Execute
     scored = judges[0].score(later.task_id)
@@ -693,13 +698,10 @@ def test_score__model_made_public_between_a_commit_and_its_reveal__not_compared(
     # Assert: erin's model scores its accuracy; compared with the public variant, it would have scored 0
     expected = _expected_scores(client, store, later.task_id, audit=False)
     assert scored.scores == tuple(expected) and expected[1] > 0
-    state = client.task(later.task_id)
-    digests, _ = client.shards(later.task_id)
-    test_shards = [decode_dataset(store.get(digests[i])) for i in state.test_indices]
-    start = decode_model(store.get(TaskSpec.from_json_bytes(store.get(state.params.spec_digest)).initial_model))
+    start, test_shards = _start_and_test_shards(client, store, later.task_id)
     compared = score_models(
         SPEC, start, [model], test_shards, client.task_seed(later.task_id),
-        baseline_bps=state.params.baseline_score, public_models=[PublicModel("task A's #1", byte_variant(model))],
+        baseline_bps=TERMS.baseline_score, public_models=[PublicModel("task A's #1", byte_variant(model))],
     )
     assert compared.bps[1] == 0
 
