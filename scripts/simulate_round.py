@@ -62,6 +62,8 @@ COUNT = click.IntRange(min=0)
               help="Addresses of one owner submitting byte-variants of one model (the first trains it).")
 @click.option("--cross-task-copiers", type=COUNT, default=0,
               help="Contributors that, from round 2, submit a model revealed in the previous round.")
+@click.option("--cross-task-near-copiers", type=COUNT, default=0,
+              help="Contributors that, from round 2, submit a byte-variant of a model revealed in the previous round.")
 @click.option("--off-spec", type=COUNT, default=0,
               help="Contributors that submit a model of another architecture than the spec's.")
 @click.option("--attack", type=click.Choice(ATTACKS), default=DEFAULTS.attack, show_default=True,
@@ -103,6 +105,7 @@ def cli(
     resubmitters: int,
     duplicators: int,
     cross_task_copiers: int,
+    cross_task_near_copiers: int,
     off_spec: int,
     attack: str,
     private: int,
@@ -142,6 +145,7 @@ def cli(
             resubmitters=resubmitters,
             duplicators=duplicators,
             cross_task_copiers=cross_task_copiers,
+            cross_task_near_copiers=cross_task_near_copiers,
             off_spec=off_spec,
             attack=attack,
             private=private,

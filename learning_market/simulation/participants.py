@@ -55,6 +55,7 @@ class ContributorBehaviour(StrEnum):
     RESUBMITTER = "resubmitter"  # submits the round's starting model, slightly perturbed: no data, no training
     DUPLICATOR = "duplicator"  # one of k addresses submitting byte-variants of one model (the first trains)
     CROSS_TASK_COPIER = "cross-task copier"  # submits a model revealed in the previous round's task
+    CROSS_TASK_NEAR_COPIER = "cross-task near-copier"  # submits a byte-variant of such a model
     OFF_SPEC = "off-spec"  # submits a model of another architecture than the spec's, trained on its data
 
 
@@ -189,6 +190,20 @@ class CrossTaskCopier(Trainer):
         self.check_may_reveal(task_id)
         secret = self._kept_secret(task_id, ModelSecret)
         return secret, fetch_verified(self.need_store(), secret.model_digest, "model file")
+
+
+@dataclass
+class CrossTaskNearCopier(CrossTaskCopier):
+    """From the second round on, commits to a byte-variant of the first model revealed in the previous round's
+    task: a new digest, which the market takes, and the same model, which the panel scores 0 (a near-duplicate
+    of a model public before its commit). In the first round, it plays honestly."""
+
+    def model_file(self, task_id: int, trained: TrainResult, architecture: Architecture) -> bytes:
+        previous = self._previous_submissions(task_id)
+        if not previous:
+            return super().model_file(task_id, trained, architecture)
+        original = fetch_model(self.need_store(), previous[0].model_digest, "model revealed in the previous task")
+        return encode_model(perturbed(original, NOISE, task_id).module, architecture)
 
 
 def other_architecture(architecture: Architecture) -> Architecture:

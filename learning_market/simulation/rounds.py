@@ -25,6 +25,7 @@ from learning_market.simulation.participants import (
     ContributorBehaviour,
     Copier,
     CrossTaskCopier,
+    CrossTaskNearCopier,
     DishonestVerifier,
     Duplicate,
     FreeRider,
@@ -101,6 +102,7 @@ class SimulationConfig:
     resubmitters: int = 0  # submit the round's starting model, perturbed
     duplicators: int = 0  # k addresses of one owner: the first trains, the others submit byte-variants of its model
     cross_task_copiers: int = 0  # from round 2, submit a model revealed in the previous round
+    cross_task_near_copiers: int = 0  # from round 2, submit a byte-variant of a model revealed in the previous round
     off_spec: int = 0  # submit a model of another architecture than the spec's
     attack: str = "label_flip"  # what poisoners do: one of ml.ATTACKS
     private: int = 0  # honest contributors who train with differential privacy
@@ -115,7 +117,7 @@ class SimulationConfig:
     def __post_init__(self) -> None:
         adversaries = (
             self.free_riders + self.copiers + self.poisoners + self.resubmitters + self.duplicators
-            + self.cross_task_copiers + self.off_spec
+            + self.cross_task_copiers + self.cross_task_near_copiers + self.off_spec
         )
         if self.contributors < 1 or self.rounds < 1:
             raise ValueError("need at least one contributor and one round")
@@ -317,7 +319,7 @@ def _verifier_behaviours(config: SimulationConfig) -> list[VerifierBehaviour]:
 
 def _behaviours(config: SimulationConfig) -> list[ContributorBehaviour]:
     honest = config.contributors - config.free_riders - config.copiers - config.poisoners - config.resubmitters \
-        - config.duplicators - config.cross_task_copiers - config.off_spec
+        - config.duplicators - config.cross_task_copiers - config.cross_task_near_copiers - config.off_spec
     return (
         [ContributorBehaviour.HONEST] * (honest - config.private)
         + [ContributorBehaviour.PRIVATE] * config.private
@@ -327,6 +329,7 @@ def _behaviours(config: SimulationConfig) -> list[ContributorBehaviour]:
         + [ContributorBehaviour.RESUBMITTER] * config.resubmitters
         + [ContributorBehaviour.DUPLICATOR] * config.duplicators
         + [ContributorBehaviour.CROSS_TASK_COPIER] * config.cross_task_copiers
+        + [ContributorBehaviour.CROSS_TASK_NEAR_COPIER] * config.cross_task_near_copiers
         + [ContributorBehaviour.OFF_SPEC] * config.off_spec
     )
 
@@ -487,6 +490,8 @@ def _contributors(
                 Duplicate(market, account, data=shard, original=first, **trainer)
         elif behaviour is ContributorBehaviour.CROSS_TASK_COPIER:
             role = CrossTaskCopier(market, account, data=shard, **trainer)
+        elif behaviour is ContributorBehaviour.CROSS_TASK_NEAR_COPIER:
+            role = CrossTaskNearCopier(market, account, data=shard, **trainer)
         elif behaviour is ContributorBehaviour.OFF_SPEC:
             role = OffSpec(market, account, data=shard, **trainer)
         elif behaviour is ContributorBehaviour.POISONER:

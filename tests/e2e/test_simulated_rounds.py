@@ -237,6 +237,21 @@ def test_simulation__cross_task_copier__refused_and_the_original_keeps_its_stake
     assert report.conserved
 
 
+def test_simulation__cross_task_near_copier__accepted_by_the_chain_scored_zero_by_the_panel(simulate):
+    report = simulate(contributors=4, cross_task_near_copiers=1, rounds=2)
+
+    first, second = report.rounds
+    (copier,) = _by_behaviour(second.contributors, "cross-task near-copier")
+    # its net in round 2: 0 (its stake back, no reward): a byte-variant of the previous round's first model,
+    # public before its commit, is a near-duplicate of it
+    assert (copier.refusal, copier.revealed, copier.median_score) == (None, True, 0)
+    assert (copier.reward, copier.stake_back) == (0, TERMS.contributor_stake)
+    assert all(c.reward > 0 for c in _by_behaviour(second.contributors, "honest"))
+    (original,) = [c for c in first.contributors if c.revealed][:1]
+    assert original.reward > 0 and original.stake_back == TERMS.contributor_stake
+    assert report.conserved
+
+
 def test_simulation__later_round_poisoner__earns_nothing_from_a_good_start(simulate):
     report = simulate(contributors=4, poisoners=1, rounds=2)
 
