@@ -233,7 +233,7 @@ class Verifier(Participant):
         """The verdict and the scores (bps) of the starting model and every revealed model, in reveal order,
         by the spec's scoring rules (`ml.score_models`) and seeded by the task's public randomness: the start
         capped by what the audit shards show, and every submission compared with the models public in the
-        market before it was revealed.
+        market before it was committed.
 
         Every file is fetched by the digest the chain recorded and checked: a model file that does not match
         is refused (fetch it again), a model missing from the store is refused unless `missing_as_zero`, and
